@@ -1,0 +1,46 @@
+# The two commands: `make run` (the whole product on embedded defaults) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint format check bench-import bench-seed clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate SQLite, seed demo data once, start web + worker + beat; Ctrl-C stops all.
+run: $(STAMP)
+	DJANGO_SETTINGS_MODULE=prm.settings.local $(BIN)/python scripts/run.py
+
+## make test: the whole suite against PostgreSQL and Redis.
+test: $(STAMP)
+	$(BIN)/python scripts/check_services.py
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: $(STAMP) lint
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py check
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+bench-import: $(STAMP)
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_import --rows 100000
+
+bench-seed: $(STAMP)
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_seed --partners 100000
+
+clean:
+	rm -rf var staticfiles

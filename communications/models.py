@@ -1,0 +1,1 @@
+"""Campaigns and messages arrive with the communications issue."""

@@ -1,0 +1,1 @@
+"""Content, learning paths and enrolments arrive with the enablement issue."""

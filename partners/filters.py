@@ -1,0 +1,133 @@
+"""One FilterSet per list, shared by the API and (later) the manager portal's list pages."""
+
+from __future__ import annotations
+
+import json
+
+import django_filters as filters
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
+from django_countries import countries
+
+from partners.models import (
+    Contact,
+    ContactRole,
+    LifecycleStage,
+    Partner,
+    PartnerCertification,
+    PartnerType,
+    Region,
+    Tier,
+)
+
+
+class MultiValueFilter(filters.BaseCSVFilter, filters.CharFilter):
+    """Accepts `?f=a,b` and `?f=a&f=b`; matches any of the values."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "in")
+        kwargs.setdefault("widget", filters.widgets.QueryArrayWidget)
+        super().__init__(*args, **kwargs)
+
+
+def _choice_values_filter(choices, field_name: str, label: str) -> filters.MultipleChoiceFilter:
+    return filters.MultipleChoiceFilter(
+        field_name=field_name,
+        choices=choices,
+        label=label,
+        widget=filters.widgets.QueryArrayWidget,
+    )
+
+
+class PartnerFilterSet(filters.FilterSet):
+    """Filters on every profile field. Repeated or comma-separated values mean "any of"."""
+
+    name = filters.CharFilter(lookup_expr="icontains")
+    external_id = MultiValueFilter(field_name="external_id")
+    partner_type = _choice_values_filter(PartnerType.choices, "partner_type", "Partner type")
+    tier = filters.ModelMultipleChoiceFilter(
+        field_name="tier",
+        to_field_name="slug",
+        queryset=Tier.objects.all(),
+        widget=filters.widgets.QueryArrayWidget,
+    )
+    tier_rank_min = filters.NumberFilter(field_name="tier__rank", lookup_expr="gte")
+    tier_rank_max = filters.NumberFilter(field_name="tier__rank", lookup_expr="lte")
+    has_tier = filters.BooleanFilter(field_name="tier", lookup_expr="isnull", exclude=True)
+    region = _choice_values_filter(Region.choices, "region", "Region")
+    country = _choice_values_filter(list(countries), "country", "Country (ISO 3166 alpha-2)")
+    lifecycle_stage = _choice_values_filter(
+        LifecycleStage.choices, "lifecycle_stage", "Lifecycle stage"
+    )
+    employee_count = filters.RangeFilter()
+    annual_revenue = filters.RangeFilter()
+    tech_savviness = filters.RangeFilter()
+    revenue_12m = filters.RangeFilter()
+    deals_won_12m = filters.RangeFilter()
+    engagement_score = filters.RangeFilter()
+    joined_at = filters.DateFromToRangeFilter()
+    last_activity_at = filters.IsoDateTimeFromToRangeFilter()
+    updated_at = filters.IsoDateTimeFromToRangeFilter()
+    industries = MultiValueFilter(method="filter_industries", label="Any of these industry slugs")
+    technologies = MultiValueFilter(
+        method="filter_technologies", label="Any of these technology slugs"
+    )
+    certifications = MultiValueFilter(
+        method="filter_certifications", label="Any of these active certification slugs"
+    )
+    attributes = filters.CharFilter(
+        method="filter_attributes",
+        label="Custom attribute `key:value` (value parsed as JSON when it can be)",
+    )
+
+    class Meta:
+        model = Partner
+        fields: list[str] = []
+
+    def filter_industries(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        through = Partner.industries.through
+        return queryset.filter(
+            Exists(through.objects.filter(partner_id=OuterRef("pk"), industry__slug__in=value))
+        )
+
+    def filter_technologies(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        through = Partner.technologies.through
+        return queryset.filter(
+            Exists(through.objects.filter(partner_id=OuterRef("pk"), technology__slug__in=value))
+        )
+
+    def filter_certifications(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        active = PartnerCertification.objects.active(on=timezone.localdate()).filter(
+            partner_id=OuterRef("pk"), certification__slug__in=value
+        )
+        return queryset.filter(Exists(active))
+
+    def filter_attributes(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        key, separator, raw = value.partition(":")
+        if not separator or not key:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"attributes": ["Expected key:value."]})
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = raw
+        # KeyTransform, not a `attributes__<key>` kwarg: the key is data, never a lookup path.
+        return queryset.alias(_attribute=KeyTransform(key, "attributes")).filter(
+            _attribute=parsed
+        )
+
+
+class ContactFilterSet(filters.FilterSet):
+    partner = filters.NumberFilter(field_name="partner_id")
+    partner_external_id = MultiValueFilter(field_name="partner__external_id")
+    role = _choice_values_filter(ContactRole.choices, "role", "Role")
+    email = filters.CharFilter(lookup_expr="iexact")
+    language = MultiValueFilter(field_name="language")
+    email_opt_in = filters.BooleanFilter()
+    has_login = filters.BooleanFilter(field_name="user", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []

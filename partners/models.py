@@ -1,0 +1,272 @@
+"""Partners, their people, tiers, tags, certifications and performance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+
+class PartnerType(models.TextChoices):
+    RESELLER = "reseller", "Reseller"
+    VAR = "var", "Value-added reseller"
+    MSP = "msp", "Managed service provider"
+    REFERRAL = "referral", "Referral"
+    ALLIANCE = "alliance", "Alliance"
+    DISTRIBUTOR = "distributor", "Distributor"
+    ISV = "isv", "Independent software vendor"
+    SI = "si", "System integrator"
+
+
+class Region(models.TextChoices):
+    NA = "na", "North America"
+    LATAM = "latam", "Latin America"
+    EMEA = "emea", "Europe, Middle East and Africa"
+    APAC = "apac", "Asia-Pacific"
+
+
+class LifecycleStage(models.TextChoices):
+    APPLICANT = "applicant", "Applicant"
+    ONBOARDING = "onboarding", "Onboarding"
+    ACTIVE = "active", "Active"
+    DORMANT = "dormant", "Dormant"
+    CHURNED = "churned", "Churned"
+
+
+class ContactRole(models.TextChoices):
+    SALES = "sales", "Sales"
+    TECHNICAL = "technical", "Technical"
+    MARKETING = "marketing", "Marketing"
+    EXECUTIVE = "executive", "Executive"
+
+
+class Tier(models.Model):
+    """A level of the partner program; a higher rank is a better tier."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+    rank = models.PositiveSmallIntegerField(unique=True)
+    description = models.TextField(blank=True)
+    min_revenue_12m = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    min_deals_won_12m = models.PositiveIntegerField(null=True, blank=True)
+    min_active_certifications = models.PositiveSmallIntegerField(null=True, blank=True)
+    benefits = models.JSONField(default=list, blank=True, help_text="A list of benefit texts.")
+
+    class Meta:
+        ordering = ["rank"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """A slugged label; partners carry industries (verticals) and technologies (horizontals)."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Industry(Tag):
+    class Meta(Tag.Meta):
+        verbose_name_plural = "industries"
+
+
+class Technology(Tag):
+    class Meta(Tag.Meta):
+        verbose_name_plural = "technologies"
+
+
+class Certification(Tag):
+    """The certification catalogue; what a partner has earned is a PartnerCertification."""
+
+    description = models.TextField(blank=True)
+    validity_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days a certification stays valid; empty = no expiry."
+    )
+    skills = models.JSONField(default=list, blank=True)
+
+
+class PartnerQuerySet(models.QuerySet):
+    def with_profile(self) -> PartnerQuerySet:
+        """Everything the partner JSON and export need, in a constant number of queries."""
+        today = timezone.localdate()
+        return self.select_related("tier").prefetch_related(
+            "industries",
+            "technologies",
+            models.Prefetch(
+                "certifications",
+                queryset=PartnerCertification.objects.active(on=today).select_related(
+                    "certification"
+                ),
+                to_attr="active_certifications",
+            ),
+        )
+
+
+class Partner(models.Model):
+    """A partner company: the one profile every other part of the PRM reads."""
+
+    name = models.CharField(max_length=255, db_index=True)
+    external_id = models.CharField(
+        max_length=64, unique=True, help_text="The integration key (CRM/ERP id)."
+    )
+    partner_type = models.CharField(max_length=20, choices=PartnerType.choices, db_index=True)
+    tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="partners"
+    )
+    region = models.CharField(
+        max_length=10, choices=Region.choices, null=True, blank=True, db_index=True
+    )
+    country = CountryField(null=True, blank=True, db_index=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    annual_revenue = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, db_index=True
+    )
+    lifecycle_stage = models.CharField(
+        max_length=20,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.APPLICANT,
+        db_index=True,
+    )
+    joined_at = models.DateField(null=True, blank=True, db_index=True)
+    tech_savviness = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        db_index=True,
+        help_text="1 (needs basics) to 5 (specialist).",
+    )
+    industries = models.ManyToManyField(Industry, blank=True, related_name="partners")
+    technologies = models.ManyToManyField(Technology, blank=True, related_name="partners")
+    revenue_12m = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True, db_index=True
+    )
+    deals_won_12m = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    engagement_score = models.FloatField(null=True, blank=True, db_index=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Custom key/values added without a migration."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = PartnerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        # PostgreSQL-only indexes (trigram search, JSONB attributes) live in migration 0002.
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tech_savviness__isnull=True) | Q(tech_savviness__range=(1, 5)),
+                name="partner_tech_savviness_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_revenue__isnull=True) | Q(annual_revenue__gte=0),
+                name="partner_annual_revenue_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at a partner; optionally a portal login (user)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+    job_title = models.CharField(max_length=120, blank=True)
+    role = models.CharField(max_length=20, choices=ContactRole.choices, db_index=True)
+    interests = models.JSONField(default=list, blank=True, help_text="A list of topic slugs.")
+    language = models.CharField(max_length=10, default="en", db_index=True)
+    email_opt_in = models.BooleanField(default=False, db_index=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact",
+        help_text="The portal login of this person, if any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class PartnerCertificationQuerySet(models.QuerySet):
+    def active(self, *, on: dt.date | None = None) -> PartnerCertificationQuerySet:
+        """Certifications valid on a date: an expiry date is the first day it no longer counts."""
+        on = on or timezone.localdate()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=on))
+
+
+class PartnerCertification(models.Model):
+    """A certification a partner has earned, valid until expires_at (exclusive)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="certifications")
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="awards"
+    )
+    earned_at = models.DateField()
+    expires_at = models.DateField(null=True, blank=True, db_index=True)
+
+    objects = PartnerCertificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["certification__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "certification"], name="partner_certification_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["certification", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner} – {self.certification}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.localdate()
+
+
+class PerformanceRecord(models.Model):
+    """A partner's results for one calendar month (month = its first day)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="performance")
+    month = models.DateField()
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    deals_registered = models.PositiveIntegerField(default=0)
+    deals_won = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["partner", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "month"], name="performance_partner_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.month:%Y-%m}"

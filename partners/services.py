@@ -1,0 +1,296 @@
+"""Writes on partners, contacts, tags, certifications and performance (business rules here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db import models, transaction
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from partners.models import (
+    Certification,
+    Contact,
+    Industry,
+    Partner,
+    PartnerCertification,
+    PerformanceRecord,
+    Technology,
+)
+from partners.signals import partners_changed, partners_deleted
+
+TAG_FIELDS: dict[str, type[models.Model]] = {
+    "industries": Industry,
+    "technologies": Technology,
+}
+PARTNER_SCALAR_FIELDS = (
+    "name",
+    "external_id",
+    "partner_type",
+    "tier",
+    "region",
+    "country",
+    "employee_count",
+    "annual_revenue",
+    "lifecycle_stage",
+    "joined_at",
+    "tech_savviness",
+    "revenue_12m",
+    "deals_won_12m",
+    "engagement_score",
+    "last_activity_at",
+    "attributes",
+)
+
+
+def partners_mark_changed(*, partner_ids: Iterable[int], reason: str) -> None:
+    """After the current transaction commits, announce that these partners changed."""
+    ids = sorted(set(partner_ids))
+    if not ids:
+        return
+    transaction.on_commit(
+        lambda: partners_changed.send(sender=Partner, partner_ids=ids, reason=reason)
+    )
+
+
+def tags_ensure(*, model: type[models.Model], slugs: Iterable[str]) -> dict[str, int]:
+    """Create the tags (or certifications) that do not exist yet; return {slug: id} for all."""
+    wanted = sorted(set(slugs))
+    if not wanted:
+        return {}
+    model.objects.bulk_create(
+        [model(slug=slug, name=slug.replace("-", " ").title()) for slug in wanted],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    return dict(model.objects.filter(slug__in=wanted).values_list("slug", "id"))
+
+
+CHUNK = 5000
+
+
+def _chunks(items: Sequence, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _links_replace(
+    *,
+    through: type[models.Model],
+    target_column: str,
+    wanted: set[tuple[int, int]],
+    partner_ids: list[int],
+    make_link,
+) -> None:
+    """Make the (partner_id, target_id) rows of a link table exactly `wanted` for these
+    partners: one DELETE of the stale rows by id and one bulk INSERT of the missing ones."""
+    existing: dict[tuple[int, int], int] = {}
+    for chunk in _chunks(partner_ids):
+        for link_id, partner_id, target_id in through.objects.filter(
+            partner_id__in=chunk
+        ).values_list("id", "partner_id", target_column):
+            existing[(partner_id, target_id)] = link_id
+    stale_ids = [link_id for pair, link_id in existing.items() if pair not in wanted]
+    for chunk in _chunks(stale_ids):
+        through.objects.filter(id__in=chunk).delete()
+    missing = sorted(wanted - existing.keys())
+    through.objects.bulk_create([make_link(*pair) for pair in missing], batch_size=CHUNK)
+
+
+def partner_certifications_replace(
+    *, partner_ids_to_slugs: dict[int, Sequence[str]], earned_at: dt.date | None = None
+) -> None:
+    """Make each partner's certifications exactly the given slugs, set-based.
+
+    Certifications a partner keeps keep their dates; new ones are earned on `earned_at`
+    (default today) and expire after the catalogue's validity_days.
+    """
+    earned_at = earned_at or timezone.localdate()
+    all_slugs = {slug for slugs in partner_ids_to_slugs.values() for slug in slugs}
+    slug_to_id = tags_ensure(model=Certification, slugs=all_slugs)
+    validity = dict(
+        Certification.objects.filter(id__in=slug_to_id.values()).values_list(
+            "id", "validity_days"
+        )
+    )
+
+    def make_link(partner_id: int, certification_id: int) -> PartnerCertification:
+        days = validity.get(certification_id)
+        return PartnerCertification(
+            partner_id=partner_id,
+            certification_id=certification_id,
+            earned_at=earned_at,
+            expires_at=earned_at + dt.timedelta(days=days) if days is not None else None,
+        )
+
+    _links_replace(
+        through=PartnerCertification,
+        target_column="certification_id",
+        wanted={
+            (partner_id, slug_to_id[slug])
+            for partner_id, slugs in partner_ids_to_slugs.items()
+            for slug in slugs
+        },
+        partner_ids=list(partner_ids_to_slugs),
+        make_link=make_link,
+    )
+
+
+def partner_tags_replace(
+    *, field: str, partner_ids_to_slugs: dict[int, Sequence[str]]
+) -> None:
+    """Make each partner's industries or technologies exactly the given slugs, set-based."""
+    tag_model = TAG_FIELDS[field]
+    through = getattr(Partner, field).through
+    tag_column = f"{tag_model._meta.model_name}_id"
+    all_slugs = {slug for slugs in partner_ids_to_slugs.values() for slug in slugs}
+    slug_to_id = tags_ensure(model=tag_model, slugs=all_slugs)
+    _links_replace(
+        through=through,
+        target_column=tag_column,
+        wanted={
+            (partner_id, slug_to_id[slug])
+            for partner_id, slugs in partner_ids_to_slugs.items()
+            for slug in slugs
+        },
+        partner_ids=list(partner_ids_to_slugs),
+        make_link=lambda partner_id, tag_id: through(partner_id=partner_id, **{tag_column: tag_id}),
+    )
+
+
+def _apply_relations(*, partner: Partner, data: dict[str, Any]) -> None:
+    for field in TAG_FIELDS:
+        if field in data:
+            partner_tags_replace(field=field, partner_ids_to_slugs={partner.id: data[field]})
+    if "certifications" in data:
+        partner_certifications_replace(partner_ids_to_slugs={partner.id: data["certifications"]})
+
+
+@transaction.atomic
+def partner_create(*, data: dict[str, Any]) -> Partner:
+    """Create a partner from validated data (tags as slug lists); announces the change."""
+    partner = Partner(**{key: value for key, value in data.items() if key in PARTNER_SCALAR_FIELDS})
+    partner.full_clean(exclude=["industries", "technologies"])
+    partner.save()
+    _apply_relations(partner=partner, data=data)
+    partners_mark_changed(partner_ids=[partner.id], reason="create")
+    return partner
+
+
+@transaction.atomic
+def partner_update(*, partner: Partner, data: dict[str, Any]) -> Partner:
+    """Update the given fields of a partner (tags as slug lists); announces the change."""
+    for key, value in data.items():
+        if key in PARTNER_SCALAR_FIELDS:
+            setattr(partner, key, value)
+    partner.full_clean(exclude=["industries", "technologies"])
+    partner.save()
+    _apply_relations(partner=partner, data=data)
+    partners_mark_changed(partner_ids=[partner.id], reason="update")
+    return partner
+
+
+@transaction.atomic
+def partner_delete(*, partner: Partner) -> None:
+    """Delete a partner with its contacts, certifications and performance records."""
+    partner_id = partner.id
+    partner.delete()
+    transaction.on_commit(
+        lambda: partners_deleted.send(sender=Partner, partner_ids=[partner_id])
+    )
+
+
+@transaction.atomic
+def contact_create(*, data: dict[str, Any]) -> Contact:
+    """Create a contact; e-mail addresses are stored lower-case (they are the import key)."""
+    contact = Contact(**data)
+    contact.email = contact.email.strip().lower()
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, data: dict[str, Any]) -> Contact:
+    """Update the given fields of a contact."""
+    for key, value in data.items():
+        setattr(contact, key, value)
+    contact.email = contact.email.strip().lower()
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+def contact_delete(*, contact: Contact) -> None:
+    """Delete a contact (its portal login, if any, is kept but unlinked)."""
+    contact.delete()
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def rolling_window_start(*, today: dt.date | None = None) -> dt.date:
+    """First month counted in the trailing-12-month figures (the current month is the 12th)."""
+    today = today or timezone.localdate()
+    return month_start(today) - relativedelta(months=11)
+
+
+@transaction.atomic
+def performance_records_upsert(*, records: Sequence[dict[str, Any]]) -> int:
+    """Insert or update monthly records {partner_id, month, revenue, deals_registered,
+    deals_won}; rolls up the partners whose records changed. Returns the number written."""
+    objects = [
+        PerformanceRecord(
+            partner_id=record["partner_id"],
+            month=month_start(record["month"]),
+            revenue=Decimal(record.get("revenue") or 0),
+            deals_registered=record.get("deals_registered") or 0,
+            deals_won=record.get("deals_won") or 0,
+        )
+        for record in records
+    ]
+    PerformanceRecord.objects.bulk_create(
+        objects,
+        update_conflicts=True,
+        unique_fields=["partner", "month"],
+        update_fields=["revenue", "deals_registered", "deals_won"],
+        batch_size=5000,
+    )
+    partners_rollup_performance(partner_ids={record["partner_id"] for record in records})
+    return len(objects)
+
+
+def partners_rollup_performance(
+    *, partner_ids: Iterable[int] | None = None, today: dt.date | None = None
+) -> int:
+    """Set revenue_12m and deals_won_12m from performance records, in one UPDATE.
+
+    Only the given partners (or, with None, every partner that has records) are touched, so
+    the ERP figures an import gave to partners without records stay as given.
+    """
+    start = rolling_window_start(today=today)
+    window = PerformanceRecord.objects.filter(partner=OuterRef("pk"), month__gte=start)
+    revenue = window.values("partner").annotate(total=Sum("revenue")).values("total")
+    deals_won = window.values("partner").annotate(total=Sum("deals_won")).values("total")
+    partners = Partner.objects.all()
+    if partner_ids is None:
+        partners = partners.filter(
+            models.Exists(PerformanceRecord.objects.filter(partner=OuterRef("pk")))
+        )
+    else:
+        partner_ids = list(partner_ids)
+        partners = partners.filter(id__in=partner_ids)
+    ids = list(partners.values_list("id", flat=True)) if partner_ids is None else partner_ids
+    updated = partners.update(
+        revenue_12m=Coalesce(Subquery(revenue), Value(Decimal("0"))),
+        deals_won_12m=Coalesce(Subquery(deals_won), Value(0)),
+        updated_at=timezone.now(),
+    )
+    partners_mark_changed(partner_ids=ids, reason="performance")
+    return updated

@@ -1,0 +1,48 @@
+"""Project-level pages: the landing page and the health check."""
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from prm.celery import app as celery_app
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure means "down"; the message says why
+        return f"error: {exc.__class__.__name__}: {exc}"
+    return "ok"
+
+
+def _broker_status() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}: {exc}"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 when the database and the broker answer, else 503; each part's status in JSON."""
+    checks = {"database": _database_status(), "broker": _broker_status()}
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "error", **checks}
+    if settings.DEBUG:
+        body["broker_url"] = celery_app.conf.broker_url.split("@")[-1]
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def home(request):
+    """The landing page: staff go to the admin until the manager portal lands."""
+    if request.user.is_authenticated and request.user.is_staff:
+        return redirect("admin:index")
+    return redirect("api-docs")

@@ -1,0 +1,42 @@
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.partners.factories import ContactFactory, UserFactory
+
+
+@pytest.fixture
+def manager(db):
+    """A channel manager (staff user)."""
+    return UserFactory(username="manager", is_staff=True)
+
+
+@pytest.fixture
+def partner_user(db):
+    """A partner user: a portal login attached to a contact of a partner."""
+    user = UserFactory(username="partner-user")
+    ContactFactory(user=user)
+    return user
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    """An anonymous API client."""
+    return APIClient()
+
+
+@pytest.fixture
+def manager_client(manager) -> APIClient:
+    return _token_client(manager)
+
+
+@pytest.fixture
+def partner_client(partner_user) -> APIClient:
+    return _token_client(partner_user)
