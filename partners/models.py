@@ -156,6 +156,12 @@ class Partner(models.Model):
     deals_won_12m = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     engagement_score = models.FloatField(null=True, blank=True, db_index=True)
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    enablement_completion_pct = models.FloatField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Share of assigned enablement completed (0-100); filled by enablement.",
+    )
     attributes = models.JSONField(
         default=dict, blank=True, help_text="Custom key/values added without a migration."
     )
