@@ -22,12 +22,21 @@ from partners.models import (
 )
 
 
+class RepeatedOrCommaSeparatedWidget(filters.widgets.QueryArrayWidget):
+    """Reads `?f=a,b`, `?f=a&f=b` and `?f[]=a` alike (QueryArrayWidget splits commas only
+    for plain dicts, not for a request's QueryDict)."""
+
+    def value_from_datadict(self, data, files, name):
+        values = super().value_from_datadict(data, files, name)
+        return sorted({part.strip() for value in values for part in value.split(",")} - {""})
+
+
 class MultiValueFilter(filters.BaseCSVFilter, filters.CharFilter):
-    """Accepts `?f=a,b` and `?f=a&f=b`; matches any of the values."""
+    """Matches any of the given values."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
-        kwargs.setdefault("widget", filters.widgets.QueryArrayWidget)
+        kwargs.setdefault("widget", RepeatedOrCommaSeparatedWidget)
         super().__init__(*args, **kwargs)
 
 
@@ -36,7 +45,7 @@ def _choice_values_filter(choices, field_name: str, label: str) -> filters.Multi
         field_name=field_name,
         choices=choices,
         label=label,
-        widget=filters.widgets.QueryArrayWidget,
+        widget=RepeatedOrCommaSeparatedWidget,
     )
 
 
@@ -47,10 +56,11 @@ class PartnerFilterSet(filters.FilterSet):
     external_id = MultiValueFilter(field_name="external_id")
     partner_type = _choice_values_filter(PartnerType.choices, "partner_type", "Partner type")
     tier = filters.ModelMultipleChoiceFilter(
-        field_name="tier",
+        field_name="tier__slug",
         to_field_name="slug",
         queryset=Tier.objects.all(),
-        widget=filters.widgets.QueryArrayWidget,
+        widget=RepeatedOrCommaSeparatedWidget,
+        label="Any of these tier slugs",
     )
     tier_rank_min = filters.NumberFilter(field_name="tier__rank", lookup_expr="gte")
     tier_rank_max = filters.NumberFilter(field_name="tier__rank", lookup_expr="lte")

@@ -8,6 +8,25 @@ from rest_framework import serializers
 from partners.models import Contact, Partner, PartnerCertification, Tier
 
 
+class SlugListField(serializers.ListField):
+    """A list of tag slugs: written as slugs, read from a (prefetched) related manager."""
+
+    child = serializers.SlugField(max_length=64)
+
+    def to_representation(self, value) -> list[str]:
+        return [tag.slug for tag in value.all()]
+
+
+class ActiveCertificationSlugsField(SlugListField):
+    """Slugs of the partner's unexpired certifications (prefetched by with_profile)."""
+
+    def get_attribute(self, instance: Partner):
+        return [award.certification for award in instance.active_certifications]
+
+    def to_representation(self, value) -> list[str]:
+        return [certification.slug for certification in value]
+
+
 class PartnerCertificationSerializer(serializers.ModelSerializer):
     slug = serializers.CharField(source="certification.slug")
     name = serializers.CharField(source="certification.name")
@@ -24,16 +43,10 @@ class PartnerSerializer(serializers.ModelSerializer):
         slug_field="slug", queryset=Tier.objects.all(), allow_null=True, required=False
     )
     country = CountryField(allow_null=True, required=False)
-    industries = serializers.ListField(
-        child=serializers.SlugField(max_length=64), required=False
-    )
-    technologies = serializers.ListField(
-        child=serializers.SlugField(max_length=64), required=False
-    )
-    certifications = serializers.ListField(
-        child=serializers.SlugField(max_length=64),
-        required=False,
-        help_text="Slugs of the partner's active certifications.",
+    industries = SlugListField(required=False)
+    technologies = SlugListField(required=False)
+    certifications = ActiveCertificationSlugsField(
+        required=False, help_text="Slugs of the partner's active certifications."
     )
     certification_details = PartnerCertificationSerializer(
         source="active_certifications", many=True, read_only=True
@@ -67,16 +80,6 @@ class PartnerSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-
-    def to_representation(self, instance: Partner) -> dict:
-        data = super().to_representation(instance)
-        # Read from the prefetched objects (Partner.objects.with_profile): no query per row.
-        data["industries"] = [tag.slug for tag in instance.industries.all()]
-        data["technologies"] = [tag.slug for tag in instance.technologies.all()]
-        data["certifications"] = [
-            award.certification.slug for award in getattr(instance, "active_certifications", [])
-        ]
-        return data
 
     def validate_attributes(self, value):
         if not isinstance(value, dict):

@@ -66,6 +66,7 @@ class CertificationFactory(factory.django.DjangoModelFactory):
 class PartnerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Partner
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Partner {n:05d}")
     external_id = factory.Sequence(lambda n: f"EXT-{n:07d}")
