@@ -30,3 +30,22 @@ def partner_get(*, partner_id: int) -> Partner:
 def contact_list() -> QuerySet[Contact]:
     """Contacts with their partner, for lists."""
     return Contact.objects.select_related("partner")
+
+
+def partner_program_summary() -> dict:
+    """Headline counts of the program: partners, contacts, active partners, partners by tier."""
+    from django.db.models import Count
+
+    from partners.models import LifecycleStage
+
+    by_tier = (
+        Partner.objects.values("tier__rank", "tier__name")
+        .annotate(count=Count("id"))
+        .order_by("tier__rank")
+    )
+    return {
+        "partners": Partner.objects.count(),
+        "contacts": Contact.objects.count(),
+        "active": Partner.objects.filter(lifecycle_stage=LifecycleStage.ACTIVE).count(),
+        "by_tier": list(by_tier),
+    }

@@ -3,10 +3,11 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from partners.selectors import partner_program_summary
 from prm.celery import app as celery_app
 
 
@@ -42,7 +43,8 @@ def healthz(request):
 
 
 def home(request):
-    """The landing page: staff go to the admin until the manager portal lands."""
+    """The landing page: a program overview for channel managers, a sign-in link otherwise."""
+    summary = None
     if request.user.is_authenticated and request.user.is_staff:
-        return redirect("admin:index")
-    return redirect("api-docs")
+        summary = partner_program_summary()
+    return render(request, "home.html", {"summary": summary})
