@@ -19,6 +19,7 @@ BIN = Path(sys.executable).parent
 HOST = os.environ.get("PRM_HOST", "127.0.0.1")
 PORT = os.environ.get("PRM_PORT", "8000")
 DEMO_PARTNERS = os.environ.get("PRM_DEMO_PARTNERS", "2000")
+VAR_DIR = Path(os.environ.get("PRM_VAR_DIR", ROOT / "var"))
 
 
 def manage(*args: str) -> None:
@@ -27,9 +28,10 @@ def manage(*args: str) -> None:
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prm.settings.local")
-    (ROOT / "var").mkdir(exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     manage("migrate", "--noinput", "-v", "0")
     manage("seed_demo", "--partners", DEMO_PARTNERS, "--seed", "42", "--if-empty")
+    manage("seed_demo_segments", "--if-empty")
 
     celery = [str(BIN / "celery"), "-A", "prm"]
     worker_options = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -45,7 +47,7 @@ def main() -> int:
             "-l",
             "info",
             "-s",
-            str(ROOT / "var" / "celerybeat-schedule"),
+            str(VAR_DIR / "celerybeat-schedule"),
         ],
     }
     processes = {

@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class SegmentsConfig(AppConfig):
     name = "segments"
+
+    def ready(self) -> None:
+        from partners.signals import partners_changed
+
+        partners_changed.connect(_on_partners_changed, dispatch_uid="segments.partners_changed")
+
+
+def _on_partners_changed(sender, partner_ids, reason=None, **kwargs) -> None:
+    """Changed partners are re-checked against the dynamic segments, batched."""
+    from segments.services import segments_partners_changed
+
+    segments_partners_changed(partner_ids=partner_ids)

@@ -64,9 +64,7 @@ class Segment(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(objective=""), name="segment_objective_required"
-            ),
+            models.CheckConstraint(condition=~Q(objective=""), name="segment_objective_required"),
             models.CheckConstraint(
                 condition=Q(kind="static") | Q(rule__isnull=False),
                 name="segment_dynamic_has_rule",

@@ -2,7 +2,19 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.partners.factories import ContactFactory, UserFactory
+from partners.models import Tier
+from tests.partners.factories import ContactFactory, UserFactory, ensure_default_tiers
+
+
+@pytest.fixture(autouse=True)
+def _default_tiers(request):
+    """Every database test starts with the default tiers of the data migration: a
+    transactional test's flush removes them from the (reused) test database."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("db")  # transactional_db takes precedence when marked so
+    if not Tier.objects.exists():
+        ensure_default_tiers()
 
 
 @pytest.fixture

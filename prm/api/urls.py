@@ -6,6 +6,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 
 from partners.api.urls import router as partners_router
+from segments.api.urls import router as segments_router
 
 
 class TokenObtainView(ObtainAuthToken):
@@ -19,4 +20,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(partners_router.urls)),
+    path("", include(segments_router.urls)),
 ]

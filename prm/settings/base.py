@@ -9,6 +9,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state of the embedded quick start (SQLite file, broker folders, uploads).
@@ -162,7 +163,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # DJANGO REST FRAMEWORK
@@ -197,3 +197,38 @@ SPECTACULAR_SETTINGS = {
 # PRM
 # ------------------------------------------------------------------------------
 PRM_API_MAX_PAGE_SIZE = 1000
+
+# SEGMENTS
+# ------------------------------------------------------------------------------
+# A run over this limit is cancelled by PostgreSQL and recorded as failed.
+PRM_SEGMENT_STATEMENT_TIMEOUT_MS = env.int("PRM_SEGMENT_STATEMENT_TIMEOUT_MS", default=300_000)
+# Changed partners are re-checked in batches this many seconds after the change.
+PRM_SEGMENT_CHANGE_DELAY_SECONDS = env.float("PRM_SEGMENT_CHANGE_DELAY_SECONDS", default=3.0)
+PRM_SEGMENT_CHANGE_BATCH_SIZE = env.int("PRM_SEGMENT_CHANGE_BATCH_SIZE", default=20_000)
+PRM_SEGMENT_MAX_BACKOFF_MINUTES = env.int("PRM_SEGMENT_MAX_BACKOFF_MINUTES", default=24 * 60)
+PRM_SEGMENT_STUCK_RUN_MINUTES = env.int("PRM_SEGMENT_STUCK_RUN_MINUTES", default=30)
+# Warnings: tiny segments, near-duplicates and over-segmentation.
+PRM_SEGMENT_MIN_MEMBERS = env.int("PRM_SEGMENT_MIN_MEMBERS", default=10)
+PRM_SEGMENT_OVERLAP_THRESHOLD = env.float("PRM_SEGMENT_OVERLAP_THRESHOLD", default=0.9)
+PRM_SEGMENT_BUDGET = env.int("PRM_SEGMENT_BUDGET", default=50)
+PRM_SEGMENT_MAX_RULE_BYTES = env.int("PRM_SEGMENT_MAX_RULE_BYTES", default=64 * 1024)
+
+CELERY_BEAT_SCHEDULE = {
+    "segments-refresh-due": {
+        "task": "segments.tasks.segments_refresh_due_task",
+        "schedule": 60.0,
+    },
+    "segments-sweep-stuck-runs": {
+        "task": "segments.tasks.evaluation_runs_sweep_task",
+        "schedule": 300.0,
+    },
+    "segments-drain-pending-changes": {
+        # A safety net: changes queued while no worker ran are picked up within a minute.
+        "task": "segments.tasks.segments_process_changes_task",
+        "schedule": 60.0,
+    },
+    "partners-monthly-rollup": {
+        "task": "partners.tasks.partners_rollup_performance_task",
+        "schedule": crontab(minute=15, hour=2, day_of_month=1),
+    },
+}

@@ -6,123 +6,278 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partners', '0003_default_tiers'),
+        ("partners", "0003_default_tiers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvaluationRun',
+            name="EvaluationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Manual'), ('change', 'Partner change'), ('api', 'API')], max_length=10)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('stale', 'Stale (the segment changed during the run)')], db_index=True, default='running', max_length=10)),
-                ('segment_version', models.PositiveIntegerField()),
-                ('partner_count', models.PositiveIntegerField(blank=True, help_text='Partners re-checked by a change run (null = all).', null=True)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('matched', models.PositiveIntegerField(blank=True, null=True)),
-                ('joined', models.PositiveIntegerField(default=0)),
-                ('left', models.PositiveIntegerField(default=0)),
-                ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("schedule", "Schedule"),
+                            ("manual", "Manual"),
+                            ("change", "Partner change"),
+                            ("api", "API"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("stale", "Stale (the segment changed during the run)"),
+                        ],
+                        db_index=True,
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("segment_version", models.PositiveIntegerField()),
+                (
+                    "partner_count",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Partners re-checked by a change run (null = all).",
+                        null=True,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("matched", models.PositiveIntegerField(blank=True, null=True)),
+                ("joined", models.PositiveIntegerField(default=0)),
+                ("left", models.PositiveIntegerField(default=0)),
+                ("duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PendingPartnerChange',
+            name="PendingPartnerChange",
             fields=[
-                ('partner_id', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('changed_at', models.DateTimeField()),
+                ("partner_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("changed_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('objective', models.TextField(help_text='Why this segment exists: what it is used for.')),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('dynamic', 'Dynamic (rule)'), ('static', 'Static (hand-picked)')], db_index=True, default='dynamic', max_length=10)),
-                ('rule', models.JSONField(blank=True, help_text='The rule of a dynamic segment.', null=True)),
-                ('is_active', models.BooleanField(db_index=True, default=True)),
-                ('refresh_interval_minutes', models.PositiveIntegerField(default=60)),
-                ('version', models.PositiveIntegerField(default=1, help_text='Bumped on every rule change; a run of an older version is void.')),
-                ('member_count', models.PositiveIntegerField(default=0)),
-                ('last_evaluated_at', models.DateTimeField(blank=True, null=True)),
-                ('next_evaluation_at', models.DateTimeField(blank=True, db_index=True, help_text='When the scheduler runs it next.', null=True)),
-                ('consecutive_failures', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('depends_on', models.ManyToManyField(blank=True, help_text="Segments this segment's rule names (kept in step with the rule).", related_name='dependents', to='segments.segment')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='segments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "objective",
+                    models.TextField(help_text="Why this segment exists: what it is used for."),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("dynamic", "Dynamic (rule)"), ("static", "Static (hand-picked)")],
+                        db_index=True,
+                        default="dynamic",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "rule",
+                    models.JSONField(
+                        blank=True, help_text="The rule of a dynamic segment.", null=True
+                    ),
+                ),
+                ("is_active", models.BooleanField(db_index=True, default=True)),
+                ("refresh_interval_minutes", models.PositiveIntegerField(default=60)),
+                (
+                    "version",
+                    models.PositiveIntegerField(
+                        default=1,
+                        help_text="Bumped on every rule change; a run of an older version is void.",
+                    ),
+                ),
+                ("member_count", models.PositiveIntegerField(default=0)),
+                ("last_evaluated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "next_evaluation_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        help_text="When the scheduler runs it next.",
+                        null=True,
+                    ),
+                ),
+                ("consecutive_failures", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "depends_on",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Segments this segment's rule names (kept in step with the rule).",
+                        related_name="dependents",
+                        to="segments.segment",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="segments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='MembershipEvent',
+            name="MembershipEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('joined', 'Joined'), ('left', 'Left')], max_length=6)),
-                ('at', models.DateTimeField()),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segment_events', to='partners.partner')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='segments.evaluationrun')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("joined", "Joined"), ("left", "Left")], max_length=6
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segment_events",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="segments.evaluationrun",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="segments.segment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-id'],
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_at', models.DateTimeField()),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='partners.partner')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined_at", models.DateTimeField()),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="segments.segment",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='evaluationrun',
-            name='segment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='segments.segment'),
+            model_name="evaluationrun",
+            name="segment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="runs",
+                to="segments.segment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segment',
-            constraint=models.CheckConstraint(condition=models.Q(('objective', ''), _negated=True), name='segment_objective_required'),
+            model_name="segment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("objective", ""), _negated=True),
+                name="segment_objective_required",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segment',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'static'), ('rule__isnull', False), _connector='OR'), name='segment_dynamic_has_rule'),
+            model_name="segment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "static"), ("rule__isnull", False), _connector="OR"),
+                name="segment_dynamic_has_rule",
+            ),
         ),
         migrations.AddIndex(
-            model_name='membershipevent',
-            index=models.Index(fields=['segment', 'at'], name='segments_me_segment_f0cff6_idx'),
+            model_name="membershipevent",
+            index=models.Index(fields=["segment", "at"], name="segments_me_segment_f0cff6_idx"),
         ),
         migrations.AddIndex(
-            model_name='membershipevent',
-            index=models.Index(fields=['partner', 'at'], name='segments_me_partner_3c94c8_idx'),
+            model_name="membershipevent",
+            index=models.Index(fields=["partner", "at"], name="segments_me_partner_3c94c8_idx"),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['partner', 'segment'], name='segments_me_partner_c86812_idx'),
+            model_name="membership",
+            index=models.Index(
+                fields=["partner", "segment"], name="segments_me_partner_c86812_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('segment', 'partner'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("segment", "partner"), name="membership_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='evaluationrun',
-            index=models.Index(fields=['segment', '-started_at'], name='segments_ev_segment_428683_idx'),
+            model_name="evaluationrun",
+            index=models.Index(
+                fields=["segment", "-started_at"], name="segments_ev_segment_428683_idx"
+            ),
         ),
     ]

@@ -1,5 +1,6 @@
 import datetime as dt
 from decimal import Decimal
+from importlib import import_module
 
 import factory
 from django.contrib.auth import get_user_model
@@ -28,6 +29,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password = factory.django.Password("correct-horse-battery")
+
+
+def ensure_default_tiers() -> None:
+    """Create the tiers of the data migration (a transactional test's flush removes them)."""
+    migration = import_module("partners.migrations.0003_default_tiers")
+    for default in migration.DEFAULT_TIERS:
+        Tier.objects.update_or_create(slug=default["slug"], defaults=default)
 
 
 def tier(slug: str) -> Tier:
