@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format check bench-import bench-seed clean
+.PHONY: run test install lint format check bench-import bench-seed bench-segments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,10 @@ bench-import: $(STAMP)
 	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_import --rows 100000
 
 bench-seed: $(STAMP)
-	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_seed --partners 100000
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py seed_demo --partners 100000 --seed 1 --flush
+
+bench-segments: $(STAMP)
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_segments --partners 1000000 --segments 200
 
 clean:
 	rm -rf var staticfiles

@@ -252,7 +252,7 @@ class PartnerCertification(models.Model):
         indexes = [models.Index(fields=["certification", "expires_at"])]
 
     def __str__(self) -> str:
-        return f"{self.partner} – {self.certification}"
+        return f"{self.partner} - {self.certification}"
 
     @property
     def is_active(self) -> bool:
@@ -262,7 +262,10 @@ class PartnerCertification(models.Model):
 class PerformanceRecord(models.Model):
     """A partner's results for one calendar month (month = its first day)."""
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="performance")
+    # No index of its own: the unique (partner, month) index serves lookups by partner.
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="performance", db_index=False
+    )
     month = models.DateField()
     revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     deals_registered = models.PositiveIntegerField(default=0)

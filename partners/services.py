@@ -8,9 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db import models, transaction
-from django.db.models import OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from partners.models import (
@@ -272,25 +270,45 @@ def partners_rollup_performance(
     """Set revenue_12m and deals_won_12m from performance records, in one UPDATE.
 
     Only the given partners (or, with None, every partner that has records) are touched, so
-    the ERP figures an import gave to partners without records stay as given.
+    the ERP figures an import gave to partners without records stay as given. Only partners
+    whose figures actually change are written and announced. Returns how many changed.
     """
     start = rolling_window_start(today=today)
-    window = PerformanceRecord.objects.filter(partner=OuterRef("pk"), month__gte=start)
-    revenue = window.values("partner").annotate(total=Sum("revenue")).values("total")
-    deals_won = window.values("partner").annotate(total=Sum("deals_won")).values("total")
-    partners = Partner.objects.all()
     if partner_ids is None:
-        partners = partners.filter(
-            models.Exists(PerformanceRecord.objects.filter(partner=OuterRef("pk")))
+        scope_sql, scope_params = (
+            "EXISTS (SELECT 1 FROM partners_performancerecord x WHERE x.partner_id = p.id)",
+            [],
         )
     else:
-        partner_ids = list(partner_ids)
-        partners = partners.filter(id__in=partner_ids)
-    ids = list(partners.values_list("id", flat=True)) if partner_ids is None else partner_ids
-    updated = partners.update(
-        revenue_12m=Coalesce(Subquery(revenue), Value(Decimal("0"))),
-        deals_won_12m=Coalesce(Subquery(deals_won), Value(0)),
-        updated_at=timezone.now(),
-    )
-    partners_mark_changed(partner_ids=ids, reason="performance")
-    return updated
+        ids = sorted(set(partner_ids))
+        if not ids:
+            return 0
+        if connection.vendor == "postgresql":
+            scope_sql, scope_params = "p.id = ANY(%s)", [ids]
+        else:
+            scope_sql, scope_params = f"p.id IN ({', '.join(['%s'] * len(ids))})", ids
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    sql = f"""
+        WITH totals AS (
+            SELECT p.id AS partner_id,
+                   COALESCE(SUM(r.revenue), 0) AS revenue,
+                   COALESCE(SUM(r.deals_won), 0) AS deals_won
+            FROM partners_partner p
+            LEFT JOIN partners_performancerecord r
+              ON r.partner_id = p.id AND r.month >= %s
+            WHERE {scope_sql}
+            GROUP BY p.id
+        )
+        UPDATE partners_partner
+        SET revenue_12m = totals.revenue, deals_won_12m = totals.deals_won, updated_at = %s
+        FROM totals
+        WHERE partners_partner.id = totals.partner_id
+          AND (partners_partner.revenue_12m {differs} totals.revenue
+               OR partners_partner.deals_won_12m {differs} totals.deals_won)
+        RETURNING partners_partner.id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [start, *scope_params, timezone.now()])
+        changed = [row[0] for row in cursor.fetchall()]
+    partners_mark_changed(partner_ids=changed, reason="performance")
+    return len(changed)

@@ -4,6 +4,7 @@ from importlib import import_module
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from partners.models import (
     Certification,
@@ -106,8 +107,8 @@ class PartnerCertificationFactory(factory.django.DjangoModelFactory):
 
     partner = factory.SubFactory(PartnerFactory)
     certification = factory.SubFactory(CertificationFactory)
-    earned_at = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(days=30))
-    expires_at = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=335))
+    earned_at = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+    expires_at = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=335))
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
@@ -127,7 +128,7 @@ class PerformanceRecordFactory(factory.django.DjangoModelFactory):
         model = PerformanceRecord
 
     partner = factory.SubFactory(PartnerFactory)
-    month = dt.date(2026, 1, 1)
+    month = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
     revenue = Decimal("10000.00")
     deals_registered = 3
     deals_won = 1
