@@ -124,9 +124,7 @@ class PartnerFilterSet(filters.FilterSet):
         except ValueError:
             parsed = raw
         # KeyTransform, not a `attributes__<key>` kwarg: the key is data, never a lookup path.
-        return queryset.alias(_attribute=KeyTransform(key, "attributes")).filter(
-            _attribute=parsed
-        )
+        return queryset.alias(_attribute=KeyTransform(key, "attributes")).filter(_attribute=parsed)
 
 
 class ContactFilterSet(filters.FilterSet):

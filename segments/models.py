@@ -174,3 +174,6 @@ class PendingPartnerChange(models.Model):
 
     partner_id = models.BigIntegerField(primary_key=True)
     changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

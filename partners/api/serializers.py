@@ -96,9 +96,7 @@ class PartnerSerializer(serializers.ModelSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     partner = serializers.PrimaryKeyRelatedField(queryset=Partner.objects.all())
     partner_external_id = serializers.CharField(source="partner.external_id", read_only=True)
-    interests = serializers.ListField(
-        child=serializers.SlugField(max_length=64), required=False
-    )
+    interests = serializers.ListField(child=serializers.SlugField(max_length=64), required=False)
 
     class Meta:
         model = Contact

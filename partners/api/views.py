@@ -61,7 +61,9 @@ IMPORT_SCHEMA = extend_schema(
     request={"multipart/form-data": ImportUploadSerializer},
     responses={
         201: ImportResultSerializer,
-        400: OpenApiResponse(ImportErrorsSerializer, description="Every row error; nothing written."),
+        400: OpenApiResponse(
+            ImportErrorsSerializer, description="Every row error; nothing written."
+        ),
     },
 )
 
@@ -104,9 +106,7 @@ class PartnerViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(
-                "file_format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv"
-            )
+            OpenApiParameter("file_format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv")
         ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
     )

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,150 +16,394 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Certification',
+            name="Certification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('validity_days', models.PositiveIntegerField(blank=True, help_text='Days a certification stays valid; empty = no expiry.', null=True)),
-                ('skills', models.JSONField(blank=True, default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "validity_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Days a certification stays valid; empty = no expiry.",
+                        null=True,
+                    ),
+                ),
+                ("skills", models.JSONField(blank=True, default=list)),
             ],
             options={
-                'ordering': ['name'],
-                'abstract': False,
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Industry',
+            name="Industry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'verbose_name_plural': 'industries',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name_plural": "industries",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Technology',
+            name="Technology",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=100)),
             ],
             options={
-                'verbose_name_plural': 'technologies',
-                'ordering': ['name'],
-                'abstract': False,
+                "verbose_name_plural": "technologies",
+                "ordering": ["name"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Tier',
+            name="Tier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('rank', models.PositiveSmallIntegerField(unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('min_revenue_12m', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True)),
-                ('min_deals_won_12m', models.PositiveIntegerField(blank=True, null=True)),
-                ('min_active_certifications', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('benefits', models.JSONField(blank=True, default=list, help_text='A list of benefit texts.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("rank", models.PositiveSmallIntegerField(unique=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "min_revenue_12m",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True),
+                ),
+                ("min_deals_won_12m", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "min_active_certifications",
+                    models.PositiveSmallIntegerField(blank=True, null=True),
+                ),
+                (
+                    "benefits",
+                    models.JSONField(
+                        blank=True, default=list, help_text="A list of benefit texts."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rank'],
+                "ordering": ["rank"],
             },
         ),
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=255)),
-                ('external_id', models.CharField(help_text='The integration key (CRM/ERP id).', max_length=64, unique=True)),
-                ('partner_type', models.CharField(choices=[('reseller', 'Reseller'), ('var', 'Value-added reseller'), ('msp', 'Managed service provider'), ('referral', 'Referral'), ('alliance', 'Alliance'), ('distributor', 'Distributor'), ('isv', 'Independent software vendor'), ('si', 'System integrator')], db_index=True, max_length=20)),
-                ('region', models.CharField(blank=True, choices=[('na', 'North America'), ('latam', 'Latin America'), ('emea', 'Europe, Middle East and Africa'), ('apac', 'Asia-Pacific')], db_index=True, max_length=10, null=True)),
-                ('country', django_countries.fields.CountryField(blank=True, db_index=True, max_length=2, null=True)),
-                ('employee_count', models.PositiveIntegerField(blank=True, db_index=True, null=True)),
-                ('annual_revenue', models.DecimalField(blank=True, db_index=True, decimal_places=2, max_digits=16, null=True)),
-                ('lifecycle_stage', models.CharField(choices=[('applicant', 'Applicant'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('dormant', 'Dormant'), ('churned', 'Churned')], db_index=True, default='applicant', max_length=20)),
-                ('joined_at', models.DateField(blank=True, db_index=True, null=True)),
-                ('tech_savviness', models.PositiveSmallIntegerField(blank=True, db_index=True, help_text='1 (needs basics) to 5 (specialist).', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('revenue_12m', models.DecimalField(blank=True, db_index=True, decimal_places=2, max_digits=16, null=True)),
-                ('deals_won_12m', models.PositiveIntegerField(blank=True, db_index=True, null=True)),
-                ('engagement_score', models.FloatField(blank=True, db_index=True, null=True)),
-                ('last_activity_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('attributes', models.JSONField(blank=True, default=dict, help_text='Custom key/values added without a migration.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('industries', models.ManyToManyField(blank=True, related_name='partners', to='partners.industry')),
-                ('technologies', models.ManyToManyField(blank=True, related_name='partners', to='partners.technology')),
-                ('tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='partners', to='partners.tier')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=255)),
+                (
+                    "external_id",
+                    models.CharField(
+                        help_text="The integration key (CRM/ERP id).", max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "partner_type",
+                    models.CharField(
+                        choices=[
+                            ("reseller", "Reseller"),
+                            ("var", "Value-added reseller"),
+                            ("msp", "Managed service provider"),
+                            ("referral", "Referral"),
+                            ("alliance", "Alliance"),
+                            ("distributor", "Distributor"),
+                            ("isv", "Independent software vendor"),
+                            ("si", "System integrator"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("na", "North America"),
+                            ("latam", "Latin America"),
+                            ("emea", "Europe, Middle East and Africa"),
+                            ("apac", "Asia-Pacific"),
+                        ],
+                        db_index=True,
+                        max_length=10,
+                        null=True,
+                    ),
+                ),
+                (
+                    "country",
+                    django_countries.fields.CountryField(
+                        blank=True, db_index=True, max_length=2, null=True
+                    ),
+                ),
+                (
+                    "employee_count",
+                    models.PositiveIntegerField(blank=True, db_index=True, null=True),
+                ),
+                (
+                    "annual_revenue",
+                    models.DecimalField(
+                        blank=True, db_index=True, decimal_places=2, max_digits=16, null=True
+                    ),
+                ),
+                (
+                    "lifecycle_stage",
+                    models.CharField(
+                        choices=[
+                            ("applicant", "Applicant"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("dormant", "Dormant"),
+                            ("churned", "Churned"),
+                        ],
+                        db_index=True,
+                        default="applicant",
+                        max_length=20,
+                    ),
+                ),
+                ("joined_at", models.DateField(blank=True, db_index=True, null=True)),
+                (
+                    "tech_savviness",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        db_index=True,
+                        help_text="1 (needs basics) to 5 (specialist).",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                (
+                    "revenue_12m",
+                    models.DecimalField(
+                        blank=True, db_index=True, decimal_places=2, max_digits=16, null=True
+                    ),
+                ),
+                (
+                    "deals_won_12m",
+                    models.PositiveIntegerField(blank=True, db_index=True, null=True),
+                ),
+                ("engagement_score", models.FloatField(blank=True, db_index=True, null=True)),
+                ("last_activity_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "attributes",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Custom key/values added without a migration.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "industries",
+                    models.ManyToManyField(
+                        blank=True, related_name="partners", to="partners.industry"
+                    ),
+                ),
+                (
+                    "technologies",
+                    models.ManyToManyField(
+                        blank=True, related_name="partners", to="partners.technology"
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partners",
+                        to="partners.tier",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('email', models.EmailField(max_length=254, unique=True)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('job_title', models.CharField(blank=True, max_length=120)),
-                ('role', models.CharField(choices=[('sales', 'Sales'), ('technical', 'Technical'), ('marketing', 'Marketing'), ('executive', 'Executive')], db_index=True, max_length=20)),
-                ('interests', models.JSONField(blank=True, default=list, help_text='A list of topic slugs.')),
-                ('language', models.CharField(db_index=True, default='en', max_length=10)),
-                ('email_opt_in', models.BooleanField(db_index=True, default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(blank=True, help_text='The portal login of this person, if any.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='contact', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                ("email", models.EmailField(max_length=254, unique=True)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("job_title", models.CharField(blank=True, max_length=120)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("sales", "Sales"),
+                            ("technical", "Technical"),
+                            ("marketing", "Marketing"),
+                            ("executive", "Executive"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "interests",
+                    models.JSONField(blank=True, default=list, help_text="A list of topic slugs."),
+                ),
+                ("language", models.CharField(db_index=True, default="en", max_length=10)),
+                ("email_opt_in", models.BooleanField(db_index=True, default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="The portal login of this person, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="contact",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'id'],
+                "ordering": ["last_name", "first_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerCertification',
+            name="PartnerCertification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('earned_at', models.DateField()),
-                ('expires_at', models.DateField(blank=True, db_index=True, null=True)),
-                ('certification', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='partners.certification')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='certifications', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("earned_at", models.DateField()),
+                ("expires_at", models.DateField(blank=True, db_index=True, null=True)),
+                (
+                    "certification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to="partners.certification",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="certifications",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['certification__name'],
-                'indexes': [models.Index(fields=['certification', 'expires_at'], name='partners_pa_certifi_12080d_idx')],
-                'constraints': [models.UniqueConstraint(fields=('partner', 'certification'), name='partner_certification_unique')],
+                "ordering": ["certification__name"],
+                "indexes": [
+                    models.Index(
+                        fields=["certification", "expires_at"],
+                        name="partners_pa_certifi_12080d_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("partner", "certification"), name="partner_certification_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PerformanceRecord',
+            name="PerformanceRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('revenue', models.DecimalField(decimal_places=2, default=0, max_digits=16)),
-                ('deals_registered', models.PositiveIntegerField(default=0)),
-                ('deals_won', models.PositiveIntegerField(default=0)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='performance', to='partners.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("revenue", models.DecimalField(decimal_places=2, default=0, max_digits=16)),
+                ("deals_registered", models.PositiveIntegerField(default=0)),
+                ("deals_won", models.PositiveIntegerField(default=0)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="performance",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', '-month'],
-                'constraints': [models.UniqueConstraint(fields=('partner', 'month'), name='performance_partner_month')],
+                "ordering": ["partner", "-month"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("partner", "month"), name="performance_partner_month"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.CheckConstraint(condition=models.Q(('tech_savviness__isnull', True), ('tech_savviness__range', (1, 5)), _connector='OR'), name='partner_tech_savviness_1_to_5'),
+            model_name="partner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("tech_savviness__isnull", True),
+                    ("tech_savviness__range", (1, 5)),
+                    _connector="OR",
+                ),
+                name="partner_tech_savviness_1_to_5",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.CheckConstraint(condition=models.Q(('annual_revenue__isnull', True), ('annual_revenue__gte', 0), _connector='OR'), name='partner_annual_revenue_not_negative'),
+            model_name="partner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("annual_revenue__isnull", True), ("annual_revenue__gte", 0), _connector="OR"
+                ),
+                name="partner_annual_revenue_not_negative",
+            ),
         ),
     ]

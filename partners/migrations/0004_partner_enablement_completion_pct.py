@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0003_default_tiers'),
+        ("partners", "0003_default_tiers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='enablement_completion_pct',
-            field=models.FloatField(blank=True, db_index=True, help_text='Share of assigned enablement completed (0-100); filled by enablement.', null=True),
+            model_name="partner",
+            name="enablement_completion_pct",
+            field=models.FloatField(
+                blank=True,
+                db_index=True,
+                help_text="Share of assigned enablement completed (0-100); filled by enablement.",
+                null=True,
+            ),
         ),
     ]

@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0004_partner_enablement_completion_pct'),
+        ("partners", "0004_partner_enablement_completion_pct"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='performancerecord',
-            name='partner',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='performance', to='partners.partner'),
+            model_name="performancerecord",
+            name="partner",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="performance",
+                to="partners.partner",
+            ),
         ),
     ]

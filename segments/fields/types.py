@@ -1,28 +1,14 @@
-"""The field registry of segment rules: every field a condition can name, its type, and per
-type the operators, how a value is checked and how a condition maps to SQL.
-
-Two tables drive everything: FIELDS (name -> FieldSpec) and TYPES (type -> TypeHandler).
-A new field of an existing type is one FieldSpec (a column, or an `expression` for a derived
-value such as next_tier_gap_pct); a new kind of field is one TypeHandler. rules.py walks the
-rule tree and asks these tables; it knows no field by name.
-
-Every handler compiles only the positive operators, each to a condition that is never SQL
-NULL (a null value is a non-match). The negative operators (NEGATED_OPS) are the exact
-complement, built by rules.py with ~, so they match the partners whose value is null.
-"""
+"""One handler per field type: which operators it has, how a value is checked, how a
+condition compiles to SQL and how a partner's actual value is read (for explain)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import reduce
 from operator import or_
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import NotSupportedError
 from django.db.models import (
@@ -37,11 +23,9 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
     Value,
 )
-from django.db.models import Field as ModelField
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import (
     Exact,
@@ -50,227 +34,33 @@ from django.db.models.lookups import (
     IContains,
     IExact,
     In,
-    IsNull,
     IStartsWith,
     LessThan,
     LessThanOrEqual,
 )
 from django.utils import timezone
-from django_countries.data import COUNTRIES
 
 from partners.models import (
-    LifecycleStage,
-    Partner,
-    PartnerCertification,
-    PartnerType,
-    Region,
     Tier,
 )
+from segments.fields.base import (
+    FALSE,
+    ISO_DATE,
+    MAX_DAYS,
+    FieldSpec,
+    FieldType,
+    Invalid,
+    TypeHandler,
+    ValueReport,
+    _compare,
+    _each,
+    _list,
+    _not_null,
+    _number,
+    _pair,
+    _string,
+)
 from segments.models import Membership
-
-# Numbers beyond this are surely a typo, and would overflow some columns and casts.
-MAX_NUMBER = 10**15
-# within_last_days / more_than_days_ago: about 270 years back is far enough.
-MAX_DAYS = 100_000
-MAX_LIST_VALUES = 1000
-ATTRIBUTE_PREFIX = "attributes."
-ATTRIBUTE_KEY = re.compile(r"\w(?:[\w\- ]{0,98}[\w-])?")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-# ne, not_in and has_none are exact complements of eq, in and has_any.
-NEGATED_OPS = {"ne": "eq", "not_in": "in", "has_none": "has_any"}
-
-OP_LABELS = {
-    "eq": "is",
-    "ne": "is not",
-    "in": "is any of",
-    "not_in": "is none of",
-    "gt": "greater than",
-    "gte": "at least",
-    "lt": "less than",
-    "lte": "at most",
-    "between": "between (inclusive)",
-    "at_least": "at least (by rank)",
-    "at_most": "at most (by rank)",
-    "before": "before",
-    "after": "after",
-    "within_last_days": "within the last N days",
-    "more_than_days_ago": "more than N days ago",
-    "has": "has",
-    "has_any": "has any of",
-    "has_all": "has all of",
-    "has_none": "has none of",
-    "contains": "contains",
-    "startswith": "starts with",
-    "exists": "is set",
-}
-
-# A condition that is always true / always false, as real SQL (never EmptyResultSet, so the
-# compiled query can always be turned into SQL text).
-TRUE = Q(pk__isnull=False)
-FALSE = Q(pk__isnull=True)
-
-
-class FieldType(StrEnum):
-    CHOICE = "choice"
-    TIER = "tier"
-    NUMBER = "number"
-    DATE = "date"
-    TAGS = "tags"
-    TEXT = "text"
-    SEGMENT = "segment"
-    CUSTOM = "custom"
-
-
-@dataclass(frozen=True)
-class TagSource:
-    """Where a partner's tags live: rows with a partner_id, and the lookup to the tag slug."""
-
-    rows: Callable[[dt.date], QuerySet]
-    slug: str
-    tag: str
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field a condition can name. `column` is a Partner field; a derived field gives an
-    `expression(today)` on Partner and its `output_field` instead."""
-
-    name: str
-    type: FieldType
-    label: str
-    column: str | None = None
-    expression: Callable[[dt.date], Expression] | None = None
-    output_field: ModelField | None = None
-    choices: tuple[tuple[str, Any], ...] = ()
-    normalize: Callable[[str], str] | None = None
-    tags: TagSource | None = None
-    attribute_key: str | None = None
-    help_text: str = ""
-    ops: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.ops:
-            object.__setattr__(self, "ops", TYPES[self.type].ops)
-
-    @property
-    def model_field(self) -> ModelField:
-        if self.column is not None:
-            return Partner._meta.get_field(self.column)
-        assert self.output_field is not None, f"{self.name}: a derived field needs output_field"
-        return self.output_field
-
-    def lhs(self, today: dt.date) -> Expression:
-        """The field's value as an expression on Partner."""
-        return F(self.column) if self.column is not None else self.expression(today)
-
-
-class ValueReport(Protocol):
-    """What a value check may ask of the rule checker (implemented in rules.py)."""
-
-    def error(self, message: str, *, at: str = "") -> None: ...
-
-    def tier_slugs(self) -> dict[str, str]: ...
-
-    def require_segment(self, slug: str, *, at: str = "") -> None: ...
-
-
-class Invalid(Exception):
-    """A value check found an error it has already reported."""
-
-
-@dataclass(frozen=True)
-class TypeHandler:
-    """How one field type works: its operators, the value each operator takes (`value_kinds`,
-    for the catalogue), the value check (returns the normalised value or raises Invalid), the
-    SQL of the positive operators, and the partner's actual value for explanations."""
-
-    ops: tuple[str, ...]
-    value_kinds: dict[str, str]
-    check: Callable[[FieldSpec, str, Any, ValueReport], Any]
-    compile: Callable[[FieldSpec, str, Any, dt.date], Q]
-    actual_expression: Callable[[FieldSpec, dt.date], Expression] | None = None
-    actual_list: Callable[[FieldSpec, int, dt.date], list] | None = None
-    present: Callable[[FieldSpec, Any], Any] | None = None
-
-
-# ---------------------------------------------------------------------------------------
-# Value checks shared by the types
-# ---------------------------------------------------------------------------------------
-
-
-def _number(value: Any, report: ValueReport, *, at: str = "") -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        report.error("expected a number", at=at)
-        raise Invalid
-    if abs(value) > MAX_NUMBER:
-        report.error(f"expected a number between -{MAX_NUMBER} and {MAX_NUMBER}", at=at)
-        raise Invalid
-    return value
-
-
-def _string(value: Any, report: ValueReport, *, at: str = "", what: str = "a string") -> str:
-    if not isinstance(value, str) or not value.strip():
-        report.error(f"expected {what}", at=at)
-        raise Invalid
-    return value.strip()
-
-
-def _list(value: Any, report: ValueReport, *, what: str) -> list:
-    if not isinstance(value, list) or not value:
-        report.error(f"expected a non-empty list of {what}")
-        raise Invalid
-    if len(value) > MAX_LIST_VALUES:
-        report.error(f"expected at most {MAX_LIST_VALUES} values, got {len(value)}")
-        raise Invalid
-    return value
-
-
-def _each(items: list, check: Callable[[Any, str], Any], *, unique: bool = True) -> list:
-    """Check every item (reporting each bad one at /value/<i>); the good ones, in order."""
-    good, seen, failed = [], set(), False
-    for index, item in enumerate(items):
-        try:
-            checked = check(item, f"/{index}")
-        except Invalid:
-            failed = True
-            continue
-        # Typed, so that true and 1 stay two values.
-        if not unique or (type(checked), checked) not in seen:
-            good.append(checked)
-            seen.add((type(checked), checked))
-    if failed:
-        raise Invalid
-    return good
-
-
-def _pair(value: Any, report: ValueReport, *, what: str, check: Callable[[Any, str], Any]):
-    if not isinstance(value, list) or len(value) != 2:
-        report.error(f"expected [from, to]: a list of two {what}")
-        raise Invalid
-    low, high = _each(value, check, unique=False)
-    if low > high:
-        report.error(f"the first value ({value[0]}) is greater than the second ({value[1]})")
-        raise Invalid
-    return [low, high]
-
-
-def _not_null(spec: FieldSpec, today: dt.date) -> Q:
-    return Q(IsNull(spec.lhs(today), False))
-
-
-def _compare(spec: FieldSpec, lookup: type, value: Any, today: dt.date) -> Q:
-    """`value <lookup> rhs`, false (never NULL) where the value is null."""
-    # Numbers go in as Value(): compared as numbers in SQL, where Django would round a plain
-    # 2.5 for an integer column or drop a value beyond the column's range.
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    rhs = Value(value) if is_number else value
-    if spec.column is not None:
-        # Column IS NOT NULL AND column <op> value: the column's index can serve it.
-        return _not_null(spec, today) & Q(lookup(F(spec.column), rhs))
-    # A derived value (a subquery) is computed once: COALESCE(value <op> rhs, false).
-    return Q(Coalesce(lookup(spec.lhs(today), rhs), Value(False), output_field=BooleanField()))
-
 
 # ---------------------------------------------------------------------------------------
 # choice: partner_type, region, country, lifecycle_stage
@@ -707,154 +497,3 @@ TYPES: dict[FieldType, TypeHandler] = {
         present=_attribute_value,
     ),
 }
-
-
-def _choice(name: str, label: str, choices: Sequence[tuple[str, Any]], normalize) -> FieldSpec:
-    return FieldSpec(
-        name=name,
-        type=FieldType.CHOICE,
-        label=label,
-        column=name,
-        choices=tuple(choices),
-        normalize=normalize,
-    )
-
-
-def _number_field(name: str, label: str, help_text: str = "") -> FieldSpec:
-    return FieldSpec(
-        name=name, type=FieldType.NUMBER, label=label, column=name, help_text=help_text
-    )
-
-
-def _tags(name: str, label: str, source: TagSource, help_text: str = "") -> FieldSpec:
-    return FieldSpec(name=name, type=FieldType.TAGS, label=label, tags=source, help_text=help_text)
-
-
-FIELDS: dict[str, FieldSpec] = {
-    spec.name: spec
-    for spec in (
-        _choice("partner_type", "Partner type", PartnerType.choices, str.lower),
-        _choice("region", "Region", Region.choices, str.lower),
-        _choice("country", "Country", tuple(COUNTRIES.items()), str.upper),
-        _choice("lifecycle_stage", "Lifecycle stage", LifecycleStage.choices, str.lower),
-        FieldSpec(
-            name="tier",
-            type=FieldType.TIER,
-            label="Tier",
-            column="tier",
-            help_text="By tier slug; at least / at most compare tier ranks.",
-        ),
-        _number_field("employee_count", "Employees"),
-        _number_field("annual_revenue", "Annual revenue"),
-        _number_field("tech_savviness", "Tech savviness", "1 (needs basics) to 5 (specialist)."),
-        _number_field("revenue_12m", "Revenue (last 12 months)"),
-        _number_field("deals_won_12m", "Deals won (last 12 months)"),
-        _number_field("engagement_score", "Engagement score"),
-        _number_field("enablement_completion_pct", "Enablement completed (%)", "0 to 100 percent."),
-        FieldSpec(
-            name="next_tier_gap_pct",
-            type=FieldType.NUMBER,
-            label="Gap to next tier (%)",
-            expression=next_tier_gap_pct,
-            output_field=FloatField(),
-            help_text="How far revenue (12 months) is below the next tier's minimum, in percent "
-            "of that minimum; negative when above it, empty at the top tier.",
-        ),
-        FieldSpec(name="joined_at", type=FieldType.DATE, label="Joined", column="joined_at"),
-        FieldSpec(
-            name="last_activity_at",
-            type=FieldType.DATE,
-            label="Last activity",
-            column="last_activity_at",
-            help_text="Compared by local date.",
-        ),
-        _tags(
-            "industries",
-            "Industries",
-            TagSource(
-                lambda today: Partner.industries.through.objects.all(), "industry__slug", "industry"
-            ),
-        ),
-        _tags(
-            "technologies",
-            "Technologies",
-            TagSource(
-                lambda today: Partner.technologies.through.objects.all(),
-                "technology__slug",
-                "technology",
-            ),
-        ),
-        _tags(
-            "certifications",
-            "Certifications",
-            TagSource(
-                lambda today: PartnerCertification.objects.active(on=today),
-                "certification__slug",
-                "certification",
-            ),
-            help_text="Unexpired certifications only.",
-        ),
-        FieldSpec(name="name", type=FieldType.TEXT, label="Name", column="name"),
-        FieldSpec(
-            name="segment",
-            type=FieldType.SEGMENT,
-            label="Segment membership",
-            help_text="Member of another segment (by slug).",
-        ),
-    )
-}
-
-_CUSTOM_TEMPLATE = FieldSpec(
-    name=f"{ATTRIBUTE_PREFIX}<key>",
-    type=FieldType.CUSTOM,
-    label="Custom attribute",
-    help_text="A key of the partner's custom attributes, e.g. attributes.partner_since.",
-)
-
-
-def get_field(name: Any) -> FieldSpec | None:
-    """The field a condition names, including `attributes.<key>`; None if there is none."""
-    if not isinstance(name, str):
-        return None
-    if name in FIELDS:
-        return FIELDS[name]
-    key = name.removeprefix(ATTRIBUTE_PREFIX)
-    if key != name and ATTRIBUTE_KEY.fullmatch(key):
-        return FieldSpec(
-            name=name,
-            type=FieldType.CUSTOM,
-            label=f"Attribute {key}",
-            attribute_key=key,
-        )
-    return None
-
-
-def field_catalogue() -> list[dict[str, Any]]:
-    """Every field for the segment builder and the API: name, label, type, ops (with labels and
-    the kind of value each takes), choices where there is a fixed set, and a help text."""
-    tiers = [
-        {"value": slug, "label": name}
-        for slug, name in Tier.objects.order_by("rank").values_list("slug", "name")
-    ]
-    entries = []
-    for spec in (*FIELDS.values(), _CUSTOM_TEMPLATE):
-        handler = TYPES[spec.type]
-        if spec.type == FieldType.TIER:
-            choices = tiers
-        elif spec.choices:
-            choices = [{"value": value, "label": str(label)} for value, label in spec.choices]
-        else:
-            choices = None
-        entries.append(
-            {
-                "name": spec.name,
-                "label": spec.label,
-                "type": str(spec.type),
-                "ops": list(spec.ops),
-                "op_labels": {op: OP_LABELS[op] for op in spec.ops},
-                "value_kinds": {op: handler.value_kinds[op] for op in spec.ops},
-                "choices": choices,
-                "help_text": spec.help_text,
-            }
-        )
-    return entries

@@ -1,0 +1,183 @@
+"""The fields a rule can name, and the catalogue the segment builder and API show."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import (
+    FloatField,
+)
+from django_countries.data import COUNTRIES
+
+from partners.models import (
+    LifecycleStage,
+    Partner,
+    PartnerCertification,
+    PartnerType,
+    Region,
+    Tier,
+)
+from segments.fields.base import (
+    ATTRIBUTE_KEY,
+    ATTRIBUTE_PREFIX,
+    OP_LABELS,
+    FieldSpec,
+    FieldType,
+    TagSource,
+)
+from segments.fields.types import (
+    TYPES,
+    next_tier_gap_pct,
+)
+
+
+def _choice(name: str, label: str, choices: Sequence[tuple[str, Any]], normalize) -> FieldSpec:
+    return FieldSpec(
+        name=name,
+        type=FieldType.CHOICE,
+        label=label,
+        column=name,
+        choices=tuple(choices),
+        normalize=normalize,
+    )
+
+
+def _number_field(name: str, label: str, help_text: str = "") -> FieldSpec:
+    return FieldSpec(
+        name=name, type=FieldType.NUMBER, label=label, column=name, help_text=help_text
+    )
+
+
+def _tags(name: str, label: str, source: TagSource, help_text: str = "") -> FieldSpec:
+    return FieldSpec(name=name, type=FieldType.TAGS, label=label, tags=source, help_text=help_text)
+
+
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        _choice("partner_type", "Partner type", PartnerType.choices, str.lower),
+        _choice("region", "Region", Region.choices, str.lower),
+        _choice("country", "Country", tuple(COUNTRIES.items()), str.upper),
+        _choice("lifecycle_stage", "Lifecycle stage", LifecycleStage.choices, str.lower),
+        FieldSpec(
+            name="tier",
+            type=FieldType.TIER,
+            label="Tier",
+            column="tier",
+            help_text="By tier slug; at least / at most compare tier ranks.",
+        ),
+        _number_field("employee_count", "Employees"),
+        _number_field("annual_revenue", "Annual revenue"),
+        _number_field("tech_savviness", "Tech savviness", "1 (needs basics) to 5 (specialist)."),
+        _number_field("revenue_12m", "Revenue (last 12 months)"),
+        _number_field("deals_won_12m", "Deals won (last 12 months)"),
+        _number_field("engagement_score", "Engagement score"),
+        _number_field("enablement_completion_pct", "Enablement completed (%)", "0 to 100 percent."),
+        FieldSpec(
+            name="next_tier_gap_pct",
+            type=FieldType.NUMBER,
+            label="Gap to next tier (%)",
+            expression=next_tier_gap_pct,
+            output_field=FloatField(),
+            help_text="How far revenue (12 months) is below the next tier's minimum, in percent "
+            "of that minimum; negative when above it, empty at the top tier.",
+        ),
+        FieldSpec(name="joined_at", type=FieldType.DATE, label="Joined", column="joined_at"),
+        FieldSpec(
+            name="last_activity_at",
+            type=FieldType.DATE,
+            label="Last activity",
+            column="last_activity_at",
+            help_text="Compared by local date.",
+        ),
+        _tags(
+            "industries",
+            "Industries",
+            TagSource(
+                lambda today: Partner.industries.through.objects.all(), "industry__slug", "industry"
+            ),
+        ),
+        _tags(
+            "technologies",
+            "Technologies",
+            TagSource(
+                lambda today: Partner.technologies.through.objects.all(),
+                "technology__slug",
+                "technology",
+            ),
+        ),
+        _tags(
+            "certifications",
+            "Certifications",
+            TagSource(
+                lambda today: PartnerCertification.objects.active(on=today),
+                "certification__slug",
+                "certification",
+            ),
+            help_text="Unexpired certifications only.",
+        ),
+        FieldSpec(name="name", type=FieldType.TEXT, label="Name", column="name"),
+        FieldSpec(
+            name="segment",
+            type=FieldType.SEGMENT,
+            label="Segment membership",
+            help_text="Member of another segment (by slug).",
+        ),
+    )
+}
+
+_CUSTOM_TEMPLATE = FieldSpec(
+    name=f"{ATTRIBUTE_PREFIX}<key>",
+    type=FieldType.CUSTOM,
+    label="Custom attribute",
+    help_text="A key of the partner's custom attributes, e.g. attributes.partner_since.",
+)
+
+
+def get_field(name: Any) -> FieldSpec | None:
+    """The field a condition names, including `attributes.<key>`; None if there is none."""
+    if not isinstance(name, str):
+        return None
+    if name in FIELDS:
+        return FIELDS[name]
+    key = name.removeprefix(ATTRIBUTE_PREFIX)
+    if key != name and ATTRIBUTE_KEY.fullmatch(key):
+        return FieldSpec(
+            name=name,
+            type=FieldType.CUSTOM,
+            label=f"Attribute {key}",
+            attribute_key=key,
+        )
+    return None
+
+
+def field_catalogue() -> list[dict[str, Any]]:
+    """Every field for the segment builder and the API: name, label, type, ops (with labels and
+    the kind of value each takes), choices where there is a fixed set, and a help text."""
+    tiers = [
+        {"value": slug, "label": name}
+        for slug, name in Tier.objects.order_by("rank").values_list("slug", "name")
+    ]
+    entries = []
+    for spec in (*FIELDS.values(), _CUSTOM_TEMPLATE):
+        handler = TYPES[spec.type]
+        if spec.type == FieldType.TIER:
+            choices = tiers
+        elif spec.choices:
+            choices = [{"value": value, "label": str(label)} for value, label in spec.choices]
+        else:
+            choices = None
+        entries.append(
+            {
+                "name": spec.name,
+                "label": spec.label,
+                "type": str(spec.type),
+                "ops": list(spec.ops),
+                "op_labels": {op: OP_LABELS[op] for op in spec.ops},
+                "value_kinds": {op: handler.value_kinds[op] for op in spec.ops},
+                "choices": choices,
+                "help_text": spec.help_text,
+            }
+        )
+    return entries
