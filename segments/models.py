@@ -79,11 +79,18 @@ class Segment(models.Model):
         return self.kind == SegmentKind.DYNAMIC
 
 
+# Memberships and their events are the engine's hot tables: an evaluation writes hundreds of
+# thousands of rows. Their foreign keys are kept by Django (on_delete cascades through the
+# ORM) without database constraints, whose per-row triggers cost more than the insert itself,
+# and without single-column indexes that the composite indexes below already cover.
+HOT_TABLE_FOREIGN_KEY = {"on_delete": models.CASCADE, "db_constraint": False, "db_index": False}
+
+
 class Membership(models.Model):
     """A partner is in a segment since joined_at."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
+    segment = models.ForeignKey(Segment, related_name="memberships", **HOT_TABLE_FOREIGN_KEY)
+    partner = models.ForeignKey(Partner, related_name="memberships", **HOT_TABLE_FOREIGN_KEY)
     joined_at = models.DateTimeField()
 
     class Meta:
@@ -149,12 +156,19 @@ class EvaluationRun(models.Model):
 class MembershipEvent(models.Model):
     """A partner joined or left a segment (written in the run's transaction)."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="events")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="segment_events")
+    segment = models.ForeignKey(Segment, related_name="events", **HOT_TABLE_FOREIGN_KEY)
+    partner = models.ForeignKey(Partner, related_name="segment_events", **HOT_TABLE_FOREIGN_KEY)
     kind = models.CharField(max_length=6, choices=MembershipEventKind.choices)
     at = models.DateTimeField()
+    # Runs are only deleted with their segment, whose events go too: nothing to cascade.
     run = models.ForeignKey(
-        EvaluationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        EvaluationRun,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="events",
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -190,7 +191,12 @@ class EvaluationOutcome:
 def _rule_sql(*, rule: Any, partner_ids: Sequence[int] | None) -> tuple[str, tuple]:
     """SELECT id FROM partners WHERE <rule> [AND id IN changed], as SQL and params."""
     partners = Partner.objects.filter(compile_rule(rule))
-    if partner_ids is not None:
+    if partner_ids is not None and connection.vendor == "postgresql":
+        # One array parameter instead of thousands of IN (%s, …) placeholders to parse.
+        partners = partners.filter(
+            id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(partner_ids),))
+        )
+    elif partner_ids is not None:
         partners = partners.filter(id__in=partner_ids)
     sql, params = partners.order_by().values("id").query.sql_with_params()
     return sql, tuple(params)
@@ -204,11 +210,17 @@ def _evaluate_postgresql(
     scope_sql, scope_params = "", ()
     if partner_ids is not None:
         scope_sql, scope_params = " AND m.partner_id = ANY(%s)", (list(partner_ids),)
+    # Joiners are found by an anti-join, not by ON CONFLICT: a speculative insert per
+    # already-member partner costs far more than one hash anti-join over the segment.
     sql = f"""
         WITH matched AS MATERIALIZED ({rule_sql}),
         joined AS (
             INSERT INTO segments_membership (segment_id, partner_id, joined_at)
             SELECT %s, matched.id, %s FROM matched
+            WHERE NOT EXISTS (
+                SELECT 1 FROM segments_membership m
+                WHERE m.segment_id = %s AND m.partner_id = matched.id
+            )
             ON CONFLICT (segment_id, partner_id) DO NOTHING
             RETURNING partner_id
         ),
@@ -232,6 +244,7 @@ def _evaluate_postgresql(
         *rule_params,
         segment.id,
         now,
+        segment.id,
         segment.id,
         *scope_params,
         segment.id,
@@ -316,7 +329,11 @@ def _refresh_member_count(*, segment: Segment) -> None:
 
 
 def segment_evaluate(
-    *, segment_id: int, trigger: str = EvaluationTrigger.MANUAL, expected_version: int | None = None
+    *,
+    segment_id: int,
+    trigger: str = EvaluationTrigger.MANUAL,
+    expected_version: int | None = None,
+    recheck_dependents: bool = True,
 ) -> EvaluationRun:
     """Evaluate a dynamic segment over all partners, set-based, recording the run and every
     join and leave in one transaction. Runs of one segment are serialised by a row lock; a run
@@ -370,7 +387,7 @@ def segment_evaluate(
     except Exception as error:  # any failure is recorded on the run; membership is untouched
         _record_failure(run=run, segment_id=segment_id, error=error, started=started)
         return run
-    if run.status == EvaluationStatus.SUCCEEDED:
+    if recheck_dependents and run.status == EvaluationStatus.SUCCEEDED:
         _recheck_dependents(segment_id=segment_id, outcome=outcome)
     return run
 
@@ -443,9 +460,10 @@ def segments_evaluation_order(*, segment_ids: Iterable[int] | None = None) -> li
 
 
 def segments_evaluate_all(*, trigger: str = EvaluationTrigger.MANUAL) -> list[EvaluationRun]:
-    """Evaluate every active dynamic segment, in dependency order."""
+    """Evaluate every active dynamic segment, in dependency order (so a segment's dependents,
+    evaluated after it, need no follow-up re-check)."""
     return [
-        segment_evaluate(segment_id=segment.id, trigger=trigger)
+        segment_evaluate(segment_id=segment.id, trigger=trigger, recheck_dependents=False)
         for segment in segments_evaluation_order()
     ]
 
@@ -505,6 +523,18 @@ def _claim_pending_changes(*, limit: int) -> list[int]:
     return sorted(ids)
 
 
+def _reserve_run_id() -> int | None:
+    """A run id taken from the sequence without writing the run (PostgreSQL), so a re-check
+    that changes nothing leaves no row behind; None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [EvaluationRun._meta.db_table]
+        )
+        return cursor.fetchone()[0]
+
+
 def segments_recheck_partners(
     *, partner_ids: Sequence[int], trigger: str = EvaluationTrigger.CHANGE
 ) -> dict[int, EvaluationOutcome]:
@@ -513,39 +543,56 @@ def segments_recheck_partners(
     outcomes: dict[int, EvaluationOutcome] = {}
     if not partner_ids:
         return outcomes
+    partner_ids = sorted(set(partner_ids))
     with transaction.atomic():
         _set_statement_timeout()
-        for segment in segments_evaluation_order():
-            # The row lock serialises this with full runs of the same segment.
-            locked = Segment.objects.select_for_update().get(pk=segment.pk)
+        ordered = segments_evaluation_order()
+        # One statement locks them all, in id order: this serialises the batch with full runs
+        # of the same segments (which lock one row each) without a deadlock.
+        locked = {
+            segment.id: segment
+            for segment in Segment.objects.filter(id__in=[item.id for item in ordered])
+            .select_for_update()
+            .order_by("id")
+        }
+        for item in ordered:
+            segment = locked[item.id]
             started, started_at = time.monotonic(), timezone.now()
-            with transaction.atomic():
+            reserved_id = _reserve_run_id()
+            run = None
+            if reserved_id is None:
                 run = EvaluationRun.objects.create(
-                    segment=locked,
+                    segment=segment,
                     trigger=trigger,
-                    segment_version=locked.version,
-                    partner_count=len(partner_ids),
+                    segment_version=segment.version,
                     started_at=started_at,
                 )
-                _matched, joined_ids, left_ids = _apply_rule(
-                    segment=locked, run_id=run.id, partner_ids=partner_ids
-                )
-                if not joined_ids and not left_ids:
-                    # Nothing changed for this segment: keep the run history meaningful.
+            _matched, joined_ids, left_ids = _apply_rule(
+                segment=segment,
+                run_id=reserved_id if run is None else run.id,
+                partner_ids=partner_ids,
+            )
+            if not joined_ids and not left_ids:
+                if run is not None:
                     run.delete()
-                    continue
-                outcome = EvaluationOutcome(
-                    run=run, matched=None, joined_ids=joined_ids, left_ids=left_ids
-                )
-                run.status = EvaluationStatus.SUCCEEDED
-                run.joined, run.left = len(joined_ids), len(left_ids)
-                run.finished_at = timezone.now()
-                run.duration_ms = int((time.monotonic() - started) * 1000)
-                run.save()
-                locked.member_count = locked.member_count + len(joined_ids) - len(left_ids)
-                locked.save(update_fields=["member_count"])
-                outcomes[locked.id] = outcome
-                _announce_member_changes(segment=locked, outcome=outcome)
+                continue
+            is_new = run is None
+            run = run or EvaluationRun(id=reserved_id, segment=segment, trigger=trigger)
+            run.segment_version = segment.version
+            run.started_at = started_at
+            run.partner_count = len(partner_ids)
+            run.status = EvaluationStatus.SUCCEEDED
+            run.joined, run.left = len(joined_ids), len(left_ids)
+            run.finished_at = timezone.now()
+            run.duration_ms = int((time.monotonic() - started) * 1000)
+            run.save(force_insert=is_new)
+            segment.member_count = segment.member_count + len(joined_ids) - len(left_ids)
+            segment.save(update_fields=["member_count"])
+            outcome = EvaluationOutcome(
+                run=run, matched=None, joined_ids=joined_ids, left_ids=left_ids
+            )
+            outcomes[segment.id] = outcome
+            _announce_member_changes(segment=segment, outcome=outcome)
     return outcomes
 
 
