@@ -112,9 +112,7 @@ def partner_certifications_replace(
     all_slugs = {slug for slugs in partner_ids_to_slugs.values() for slug in slugs}
     slug_to_id = tags_ensure(model=Certification, slugs=all_slugs)
     validity = dict(
-        Certification.objects.filter(id__in=slug_to_id.values()).values_list(
-            "id", "validity_days"
-        )
+        Certification.objects.filter(id__in=slug_to_id.values()).values_list("id", "validity_days")
     )
 
     def make_link(partner_id: int, certification_id: int) -> PartnerCertification:
@@ -139,9 +137,7 @@ def partner_certifications_replace(
     )
 
 
-def partner_tags_replace(
-    *, field: str, partner_ids_to_slugs: dict[int, Sequence[str]]
-) -> None:
+def partner_tags_replace(*, field: str, partner_ids_to_slugs: dict[int, Sequence[str]]) -> None:
     """Make each partner's industries or technologies exactly the given slugs, set-based."""
     tag_model = TAG_FIELDS[field]
     through = getattr(Partner, field).through
@@ -198,9 +194,7 @@ def partner_delete(*, partner: Partner) -> None:
     """Delete a partner with its contacts, certifications and performance records."""
     partner_id = partner.id
     partner.delete()
-    transaction.on_commit(
-        lambda: partners_deleted.send(sender=Partner, partner_ids=[partner_id])
-    )
+    transaction.on_commit(lambda: partners_deleted.send(sender=Partner, partner_ids=[partner_id]))
 
 
 @transaction.atomic
@@ -311,4 +305,39 @@ def partners_rollup_performance(
         cursor.execute(sql, [start, *scope_params, timezone.now()])
         changed = [row[0] for row in cursor.fetchall()]
     partners_mark_changed(partner_ids=changed, reason="performance")
+    return len(changed)
+
+
+ENGAGEMENT_FIELDS = ("engagement_score", "last_activity_at", "enablement_completion_pct")
+
+
+def partners_engagement_update(
+    *, partners: models.QuerySet[Partner], values: dict[str, models.Expression]
+) -> int:
+    """Set engagement_score, last_activity_at and/or enablement_completion_pct of these
+    partners from SQL expressions (computed by enablement, correlated on OuterRef("pk")):
+    one SELECT finds the partners whose figures differ, one UPDATE per chunk writes them, and
+    only those are announced (reason "engagement"). Returns how many changed."""
+    unknown = set(values) - set(ENGAGEMENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not engagement fields: {sorted(unknown)}")
+    differs = models.Q()
+    for field in values:
+        new = f"new_{field}"
+        both_set = models.Q(**{f"{field}__isnull": False, f"{new}__isnull": False})
+        differs |= (
+            (both_set & ~models.Q(**{field: models.F(new)}))
+            | models.Q(**{f"{field}__isnull": True, f"{new}__isnull": False})
+            | models.Q(**{f"{field}__isnull": False, f"{new}__isnull": True})
+        )
+    changed = list(
+        partners.alias(**{f"new_{field}": value for field, value in values.items()})
+        .filter(differs)
+        .order_by()
+        .values_list("id", flat=True)
+    )
+    now = timezone.now()
+    for chunk in _chunks(changed):
+        Partner.objects.filter(id__in=chunk).update(**values, updated_at=now)
+    partners_mark_changed(partner_ids=changed, reason="engagement")
     return len(changed)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("prm.api.urls")),
+    path("enablement/", include("enablement.urls")),
 ]
 
 if settings.DEBUG:

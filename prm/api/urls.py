@@ -21,4 +21,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(partners_router.urls)),
     path("", include(segments_router.urls)),
+    path("", include("enablement.api.urls")),
 ]

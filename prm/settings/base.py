@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"ContactRoleEnum": "partners.models.ContactRole"},
 }
 
 # PRM
@@ -213,6 +214,14 @@ PRM_SEGMENT_OVERLAP_THRESHOLD = env.float("PRM_SEGMENT_OVERLAP_THRESHOLD", defau
 PRM_SEGMENT_BUDGET = env.int("PRM_SEGMENT_BUDGET", default=50)
 PRM_SEGMENT_MAX_RULE_BYTES = env.int("PRM_SEGMENT_MAX_RULE_BYTES", default=64 * 1024)
 
+# ENABLEMENT
+# ------------------------------------------------------------------------------
+PRM_CONTENT_MAX_UPLOAD_BYTES = env.int("PRM_CONTENT_MAX_UPLOAD_BYTES", default=50 * 2**20)
+# Outside MEDIA_ROOT on purpose: content files are only ever served through the gated view.
+PRM_CONTENT_STORAGE_ROOT = env.str("PRM_CONTENT_STORAGE_ROOT", default=str(VAR_DIR / "protected"))
+PRM_ENGAGEMENT_ROLLUP_DELAY_SECONDS = env.float("PRM_ENGAGEMENT_ROLLUP_DELAY_SECONDS", default=10.0)
+PRM_CERTIFICATION_REMINDER_DAYS = env.int("PRM_CERTIFICATION_REMINDER_DAYS", default=30)
+
 CELERY_BEAT_SCHEDULE = {
     "segments-refresh-due": {
         "task": "segments.tasks.segments_refresh_due_task",
@@ -226,6 +235,14 @@ CELERY_BEAT_SCHEDULE = {
         # A safety net: changes queued while no worker ran are picked up within a minute.
         "task": "segments.tasks.segments_process_changes_task",
         "schedule": 60.0,
+    },
+    "enablement-engagement-rollup": {
+        "task": "enablement.tasks.engagement_rollup_task",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    "enablement-certifications-expiring": {
+        "task": "enablement.tasks.certifications_expiring_task",
+        "schedule": crontab(minute=0, hour=6),
     },
     "partners-monthly-rollup": {
         "task": "partners.tasks.partners_rollup_performance_task",

@@ -1,1 +1,0 @@
-"""Content, learning paths and enrolments arrive with the enablement issue."""
