@@ -55,6 +55,24 @@ class Tier(models.Model):
     min_revenue_12m = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     min_deals_won_12m = models.PositiveIntegerField(null=True, blank=True)
     min_active_certifications = models.PositiveSmallIntegerField(null=True, blank=True)
+    required_certifications = models.ManyToManyField(
+        "Certification",
+        blank=True,
+        related_name="required_by_tiers",
+        help_text="When set, only active certifications from this set count toward "
+        "min_active_certifications.",
+    )
+    min_enablement_completion_pct = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Minimum enablement completion (0-100); empty = no requirement.",
+    )
+    is_automatic = models.BooleanField(
+        default=True,
+        help_text="Partners qualify into this tier by its requirements; otherwise only a "
+        "manager assigns it (and the evaluation leaves its partners alone).",
+    )
     benefits = models.JSONField(default=list, blank=True, help_text="A list of benefit texts.")
 
     class Meta:
@@ -279,3 +297,77 @@ class PerformanceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} {self.month:%Y-%m}"
+
+
+class TierChangeDirection(models.TextChoices):
+    UP = "up", "Up"
+    DOWN = "down", "Down"
+
+
+class TierChangeStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    APPLIED = "applied", "Applied"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class TierChangeSource(models.TextChoices):
+    SCHEDULE = "schedule", "Scheduled evaluation"
+    MANUAL = "manual", "Manual evaluation"
+
+
+class TierChangeQuerySet(models.QuerySet):
+    def pending(self) -> TierChangeQuerySet:
+        return self.filter(status=TierChangeStatus.PENDING)
+
+    def applied(self) -> TierChangeQuerySet:
+        return self.filter(status=TierChangeStatus.APPLIED)
+
+
+class TierChange(models.Model):
+    """A move of a partner between tiers found by the tier evaluation, with its reasons:
+    applied at once, or pending until a manager approves or rejects it."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    direction = models.CharField(max_length=10, choices=TierChangeDirection.choices)
+    status = models.CharField(
+        max_length=20, choices=TierChangeStatus.choices, default=TierChangeStatus.PENDING
+    )
+    reasons = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Each requirement {requirement, required, actual, met} of the new tier "
+        "(to_tier) and of the tier left behind (from_tier).",
+    )
+    source = models.CharField(max_length=20, choices=TierChangeSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = TierChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=Q(status="pending"),
+                name="tier_change_one_pending_per_partner",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.from_tier or '-'} -> {self.to_tier or '-'} ({self.status})"

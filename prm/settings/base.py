@@ -222,6 +222,11 @@ PRM_CONTENT_STORAGE_ROOT = env.str("PRM_CONTENT_STORAGE_ROOT", default=str(VAR_D
 PRM_ENGAGEMENT_ROLLUP_DELAY_SECONDS = env.float("PRM_ENGAGEMENT_ROLLUP_DELAY_SECONDS", default=10.0)
 PRM_CERTIFICATION_REMINDER_DAYS = env.int("PRM_CERTIFICATION_REMINDER_DAYS", default=30)
 
+# TIER PROGRAM
+# ------------------------------------------------------------------------------
+# True: the nightly tier evaluation queues changes for a manager's approval instead.
+PRM_TIER_CHANGES_REQUIRE_APPROVAL = env.bool("PRM_TIER_CHANGES_REQUIRE_APPROVAL", default=False)
+
 CELERY_BEAT_SCHEDULE = {
     "segments-refresh-due": {
         "task": "segments.tasks.segments_refresh_due_task",
@@ -243,6 +248,11 @@ CELERY_BEAT_SCHEDULE = {
     "enablement-certifications-expiring": {
         "task": "enablement.tasks.certifications_expiring_task",
         "schedule": crontab(minute=0, hour=6),
+    },
+    "partners-tiers-evaluate": {
+        # After the engagement (02:30) and the monthly performance (02:15) roll-ups.
+        "task": "partners.tasks.tiers_evaluate_task",
+        "schedule": crontab(minute=0, hour=3),
     },
     "partners-monthly-rollup": {
         "task": "partners.tasks.partners_rollup_performance_task",
