@@ -187,7 +187,7 @@ class PendingPartnerChange(models.Model):
     per partner), drained in batches by the change-driven evaluation."""
 
     partner_id = models.BigIntegerField(primary_key=True)
-    changed_at = models.DateTimeField()
+    changed_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
         return f"partner {self.partner_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

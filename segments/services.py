@@ -502,14 +502,17 @@ def _claim_pending_changes(*, limit: int) -> list[int]:
     holds); the rows come back if the surrounding transaction fails."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # A materialised CTE picks the batch once; `IN (SELECT … FOR UPDATE)` would be
+            # planned as a subplan re-run for every queued row.
             cursor.execute(
                 """
-                DELETE FROM segments_pendingpartnerchange
-                WHERE partner_id IN (
+                WITH claimed AS MATERIALIZED (
                     SELECT partner_id FROM segments_pendingpartnerchange
                     ORDER BY changed_at LIMIT %s FOR UPDATE SKIP LOCKED
                 )
-                RETURNING partner_id
+                DELETE FROM segments_pendingpartnerchange pending
+                USING claimed WHERE pending.partner_id = claimed.partner_id
+                RETURNING pending.partner_id
                 """,
                 (limit,),
             )
