@@ -188,14 +188,29 @@ class EvaluationOutcome:
         return len(self.left_ids)
 
 
+# A change batch's partner ids, in an analysed temporary table: with a real row count the
+# planner starts from the few changed partners (index probes) instead of scanning tag tables.
+SCOPE_TABLE = "segments_recheck_scope"
+
+
+def _create_scope_table(partner_ids: Sequence[int]) -> None:
+    with connection.cursor() as cursor:
+        # A re-check nested in a larger transaction may find the previous batch's table.
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{SCOPE_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {SCOPE_TABLE} (partner_id bigint PRIMARY KEY) ON COMMIT DROP"
+        )
+        cursor.execute(
+            f"INSERT INTO {SCOPE_TABLE} SELECT DISTINCT unnest(%s::bigint[])", [list(partner_ids)]
+        )
+        cursor.execute(f"ANALYZE {SCOPE_TABLE}")
+
+
 def _rule_sql(*, rule: Any, partner_ids: Sequence[int] | None) -> tuple[str, tuple]:
     """SELECT id FROM partners WHERE <rule> [AND id IN changed], as SQL and params."""
     partners = Partner.objects.filter(compile_rule(rule))
     if partner_ids is not None and connection.vendor == "postgresql":
-        # One array parameter instead of thousands of IN (%s, …) placeholders to parse.
-        partners = partners.filter(
-            id__in=RawSQL("SELECT unnest(%s::bigint[])", (list(partner_ids),))
-        )
+        partners = partners.filter(id__in=RawSQL(f"SELECT partner_id FROM {SCOPE_TABLE}", ()))
     elif partner_ids is not None:
         partners = partners.filter(id__in=partner_ids)
     sql, params = partners.order_by().values("id").query.sql_with_params()
@@ -207,34 +222,40 @@ def _evaluate_postgresql(
 ) -> tuple[int, list[int], list[int]]:
     """One statement: match, insert joiners, delete leavers and write both kinds of events."""
     rule_sql, rule_params = _rule_sql(rule=segment.rule, partner_ids=partner_ids)
-    scope_sql, scope_params = "", ()
-    if partner_ids is not None:
-        scope_sql, scope_params = " AND m.partner_id = ANY(%s)", (list(partner_ids),)
-    # Joiners are found by an anti-join, not by ON CONFLICT: a speculative insert per
-    # already-member partner costs far more than one hash anti-join over the segment.
+    if partner_ids is None:
+        # A full run: joiners by an anti-join over the segment's members (one hash join,
+        # not a speculative insert per partner that is already a member).
+        joiners_where = (
+            "WHERE NOT EXISTS (SELECT 1 FROM segments_membership m"
+            " WHERE m.segment_id = %s AND m.partner_id = matched.id)"
+        )
+        joiners_params: tuple = (segment.id,)
+        leavers_from, leavers_where = "segments_membership m", "m.segment_id = %s"
+    else:
+        # A re-check of a few changed partners: everything is driven from them by index
+        # probes; never read the whole membership of a big segment.
+        joiners_where, joiners_params = "", ()
+        leavers_from = f"segments_membership m USING {SCOPE_TABLE} scope"
+        leavers_where = "m.segment_id = %s AND m.partner_id = scope.partner_id"
     sql = f"""
         WITH matched AS MATERIALIZED ({rule_sql}),
         joined AS (
             INSERT INTO segments_membership (segment_id, partner_id, joined_at)
-            SELECT %s, matched.id, %s FROM matched
-            WHERE NOT EXISTS (
-                SELECT 1 FROM segments_membership m
-                WHERE m.segment_id = %s AND m.partner_id = matched.id
-            )
+            SELECT %s, matched.id, %s FROM matched {joiners_where}
             ON CONFLICT (segment_id, partner_id) DO NOTHING
             RETURNING partner_id
         ),
         left_ AS (
-            DELETE FROM segments_membership m
-            WHERE m.segment_id = %s{scope_sql}
+            DELETE FROM {leavers_from}
+            WHERE {leavers_where}
               AND NOT EXISTS (SELECT 1 FROM matched WHERE matched.id = m.partner_id)
             RETURNING m.partner_id
         ),
         events AS (
             INSERT INTO segments_membershipevent (segment_id, partner_id, kind, at, run_id)
-            SELECT %s, partner_id, 'joined', %s, %s FROM joined
+            SELECT %s, partner_id, 'joined', %s, %s::bigint FROM joined
             UNION ALL
-            SELECT %s, partner_id, 'left', %s, %s FROM left_
+            SELECT %s, partner_id, 'left', %s, %s::bigint FROM left_
         )
         SELECT (SELECT count(*) FROM matched),
                (SELECT coalesce(array_agg(partner_id), '{{}}') FROM joined),
@@ -244,9 +265,8 @@ def _evaluate_postgresql(
         *rule_params,
         segment.id,
         now,
+        *joiners_params,
         segment.id,
-        segment.id,
-        *scope_params,
         segment.id,
         now,
         run_id,
@@ -310,9 +330,14 @@ def _evaluate_portable(
 
 
 def _set_statement_timeout() -> None:
-    timeout_ms = settings.PRM_SEGMENT_STATEMENT_TIMEOUT_MS
-    if connection.vendor == "postgresql" and timeout_ms:
-        with connection.cursor() as cursor:
+    """Session settings of an evaluation transaction (PostgreSQL): the statement timeout, and
+    no JIT — compiling each rule's expressions costs more than the JIT saves on these scans."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        timeout_ms = settings.PRM_SEGMENT_STATEMENT_TIMEOUT_MS
+        if timeout_ms:
             cursor.execute("SET LOCAL statement_timeout = %s", (int(timeout_ms),))
 
 
@@ -549,6 +574,12 @@ def segments_recheck_partners(
     partner_ids = sorted(set(partner_ids))
     with transaction.atomic():
         _set_statement_timeout()
+        if connection.vendor == "postgresql":
+            _create_scope_table(partner_ids)
+            with connection.cursor() as cursor:
+                # A few thousand primary-key probes beat a scan of every partner; the default
+                # cost of a random read (4, for spinning disks) makes the planner scan.
+                cursor.execute("SET LOCAL random_page_cost = 1.1")
         ordered = segments_evaluation_order()
         # One statement locks them all, in id order: this serialises the batch with full runs
         # of the same segments (which lock one row each) without a deadlock.
