@@ -211,6 +211,16 @@ class Message(models.Model):
             ),
             # Frequency caps: what a contact was sent recently.
             models.Index(fields=["contact", "sent_at"], name="message_contact_sent"),
+            # Frequency caps: what a contact has waiting to be sent (freeze, per contact).
+            models.Index(
+                fields=["contact"],
+                condition=Q(status__in=["queued", "sending"]),
+                name="message_pending",
+            ),
+            # The sweeper: messages in flight (a few hundred at most), by claim time.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="message_sending"
+            ),
         ]
 
     def __str__(self) -> str:

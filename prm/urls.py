@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("prm.api.urls")),
     path("enablement/", include("enablement.urls")),
+    path("", include("communications.urls")),
 ]
 
 if settings.DEBUG:

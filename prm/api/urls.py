@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include(partners_router.urls)),
     path("", include(segments_router.urls)),
     path("", include("enablement.api.urls")),
+    path("", include("communications.api.urls")),
 ]

@@ -192,7 +192,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ContactRoleEnum": "partners.models.ContactRole"},
+    "ENUM_NAME_OVERRIDES": {
+        "ContactRoleEnum": "partners.models.ContactRole",
+        "TopicEnum": "communications.models.Topic",
+    },
 }
 
 # PRM
@@ -227,6 +230,28 @@ PRM_CERTIFICATION_REMINDER_DAYS = env.int("PRM_CERTIFICATION_REMINDER_DAYS", def
 # True: the nightly tier evaluation queues changes for a manager's approval instead.
 PRM_TIER_CHANGES_REQUIRE_APPROVAL = env.bool("PRM_TIER_CHANGES_REQUIRE_APPROVAL", default=False)
 
+# COMMUNICATIONS
+# ------------------------------------------------------------------------------
+# The address partners reach the PRM at: unsubscribe, preference and tracking links (https in
+# production: RFC 8058 one-click unsubscribe requires it).
+PRM_PUBLIC_BASE_URL = env.str("PRM_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+PRM_MESSAGE_CAP_PER_WEEK = env.int("PRM_MESSAGE_CAP_PER_WEEK", default=3)
+PRM_MESSAGE_MAX_ATTEMPTS = env.int("PRM_MESSAGE_MAX_ATTEMPTS", default=5)
+PRM_MESSAGE_SENDING_TIMEOUT_SECONDS = env.int("PRM_MESSAGE_SENDING_TIMEOUT_SECONDS", default=600)
+PRM_MESSAGE_RETRY_BACKOFF_SECONDS = env.int("PRM_MESSAGE_RETRY_BACKOFF_SECONDS", default=60)
+PRM_MESSAGE_RETRY_BACKOFF_MAX_SECONDS = env.int(
+    "PRM_MESSAGE_RETRY_BACKOFF_MAX_SECONDS", default=3600
+)
+PRM_MESSAGE_BATCH_SIZE = env.int("PRM_MESSAGE_BATCH_SIZE", default=200)
+PRM_MESSAGE_SEND_PARALLELISM = env.int("PRM_MESSAGE_SEND_PARALLELISM", default=4)
+PRM_MESSAGE_SMTP_TIMEOUT_SECONDS = env.int("PRM_MESSAGE_SMTP_TIMEOUT_SECONDS", default=30)
+# False: "sent" marks commit without waiting for the disk flush (a database crash could lose
+# the last few hundred milliseconds of marks, and those messages would go out again).
+PRM_MESSAGE_SYNCHRONOUS_MARKS = env.bool("PRM_MESSAGE_SYNCHRONOUS_MARKS", default=False)
+PRM_TRACKING_TOKEN_MAX_AGE_DAYS = env.int("PRM_TRACKING_TOKEN_MAX_AGE_DAYS", default=365)
+PRM_UNSUBSCRIBE_MAILTO = env.str("PRM_UNSUBSCRIBE_MAILTO", default=None)
+PRM_MESSAGE_ID_DOMAIN = env.str("PRM_MESSAGE_ID_DOMAIN", default=None)
+
 CELERY_BEAT_SCHEDULE = {
     "segments-refresh-due": {
         "task": "segments.tasks.segments_refresh_due_task",
@@ -248,6 +273,14 @@ CELERY_BEAT_SCHEDULE = {
     "enablement-certifications-expiring": {
         "task": "enablement.tasks.certifications_expiring_task",
         "schedule": crontab(minute=0, hour=6),
+    },
+    "communications-occurrences-tick": {
+        "task": "communications.tasks.occurrences_tick_task",
+        "schedule": 60.0,
+    },
+    "communications-messages-sweep": {
+        "task": "communications.tasks.messages_sweep_task",
+        "schedule": 60.0,
     },
     "partners-tiers-evaluate": {
         # After the engagement (02:30) and the monthly performance (02:15) roll-ups.
