@@ -136,27 +136,22 @@ class PartnerQuerySet(models.QuerySet):
 class Partner(models.Model):
     """A partner company: the one profile every other part of the PRM reads."""
 
-    name = models.CharField(max_length=255, db_index=True)
+    name = models.CharField(max_length=255)
     external_id = models.CharField(
         max_length=64, unique=True, help_text="The integration key (CRM/ERP id)."
     )
-    partner_type = models.CharField(max_length=20, choices=PartnerType.choices, db_index=True)
+    partner_type = models.CharField(max_length=20, choices=PartnerType.choices)
     tier = models.ForeignKey(
         Tier, null=True, blank=True, on_delete=models.PROTECT, related_name="partners"
     )
-    region = models.CharField(
-        max_length=10, choices=Region.choices, null=True, blank=True, db_index=True
-    )
-    country = CountryField(null=True, blank=True, db_index=True)
+    region = models.CharField(max_length=10, choices=Region.choices, null=True, blank=True)
+    country = CountryField(null=True, blank=True)
     employee_count = models.PositiveIntegerField(null=True, blank=True, db_index=True)
     annual_revenue = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True, db_index=True
     )
     lifecycle_stage = models.CharField(
-        max_length=20,
-        choices=LifecycleStage.choices,
-        default=LifecycleStage.APPLICANT,
-        db_index=True,
+        max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.APPLICANT
     )
     joined_at = models.DateField(null=True, blank=True, db_index=True)
     tech_savviness = models.PositiveSmallIntegerField(
@@ -190,7 +185,16 @@ class Partner(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        # Plain b-tree indexes for the text columns: `db_index=True` would add a second,
+        # LIKE-pattern index on PostgreSQL that exact filters never use and every write pays.
         # PostgreSQL-only indexes (trigram search, JSONB attributes) live in migration 0002.
+        indexes = [
+            models.Index(fields=["name", "id"], name="partner_name_idx"),
+            models.Index(fields=["partner_type"], name="partner_type_idx"),
+            models.Index(fields=["region"], name="partner_region_idx"),
+            models.Index(fields=["country"], name="partner_country_idx"),
+            models.Index(fields=["lifecycle_stage"], name="partner_lifecycle_stage_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(tech_savviness__isnull=True) | Q(tech_savviness__range=(1, 5)),

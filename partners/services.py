@@ -84,9 +84,21 @@ def _links_replace(
     wanted: set[tuple[int, int]],
     partner_ids: list[int],
     make_link,
+    extra_columns: dict[str, tuple[str, Any]] | None = None,
 ) -> None:
     """Make the (partner_id, target_id) rows of a link table exactly `wanted` for these
-    partners: one DELETE of the stale rows by id and one bulk INSERT of the missing ones."""
+    partners, keeping the rows that stay. On PostgreSQL: one DELETE of the stale rows and one
+    INSERT … SELECT unnest(arrays) ON CONFLICT DO NOTHING; elsewhere by ids and bulk_create.
+    `extra_columns` gives other columns of new rows: {column: (sql_type, value_of(pair))}."""
+    if connection.vendor == "postgresql":
+        _links_replace_postgresql(
+            table=through._meta.db_table,
+            target_column=target_column,
+            wanted=sorted(wanted),
+            partner_ids=partner_ids,
+            extra_columns=extra_columns or {},
+        )
+        return
     existing: dict[tuple[int, int], int] = {}
     for chunk in _chunks(partner_ids):
         for link_id, partner_id, target_id in through.objects.filter(
@@ -98,6 +110,45 @@ def _links_replace(
         through.objects.filter(id__in=chunk).delete()
     missing = sorted(wanted - existing.keys())
     through.objects.bulk_create([make_link(*pair) for pair in missing], batch_size=CHUNK)
+
+
+def _links_replace_postgresql(
+    *,
+    table: str,
+    target_column: str,
+    wanted: list[tuple[int, int]],
+    partner_ids: list[int],
+    extra_columns: dict[str, tuple[str, Any]],
+) -> None:
+    partners_array = [partner_id for partner_id, _ in wanted]
+    targets_array = [target_id for _, target_id in wanted]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM {table} link
+            WHERE link.partner_id = ANY(%s)
+              AND NOT EXISTS (
+                  SELECT 1 FROM unnest(%s::bigint[], %s::bigint[]) AS w(partner_id, target_id)
+                  WHERE w.partner_id = link.partner_id AND w.target_id = link.{target_column}
+              )
+            """,
+            [sorted(set(partner_ids)), partners_array, targets_array],
+        )
+        if not wanted:
+            return
+        columns = ", ".join(["partner_id", target_column, *extra_columns])
+        arrays = ", ".join(
+            ["%s::bigint[]", "%s::bigint[]"]
+            + [f"%s::{sql_type}[]" for sql_type, _ in extra_columns.values()]
+        )
+        extra_arrays = [
+            [value_of(*pair) for pair in wanted] for _, value_of in extra_columns.values()
+        ]
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) "
+            "ON CONFLICT DO NOTHING",
+            [partners_array, targets_array, *extra_arrays],
+        )
 
 
 def partner_certifications_replace(
@@ -115,13 +166,16 @@ def partner_certifications_replace(
         Certification.objects.filter(id__in=slug_to_id.values()).values_list("id", "validity_days")
     )
 
-    def make_link(partner_id: int, certification_id: int) -> PartnerCertification:
+    def expires_at(partner_id: int, certification_id: int) -> dt.date | None:
         days = validity.get(certification_id)
+        return earned_at + dt.timedelta(days=days) if days is not None else None
+
+    def make_link(partner_id: int, certification_id: int) -> PartnerCertification:
         return PartnerCertification(
             partner_id=partner_id,
             certification_id=certification_id,
             earned_at=earned_at,
-            expires_at=earned_at + dt.timedelta(days=days) if days is not None else None,
+            expires_at=expires_at(partner_id, certification_id),
         )
 
     _links_replace(
@@ -134,6 +188,10 @@ def partner_certifications_replace(
         },
         partner_ids=list(partner_ids_to_slugs),
         make_link=make_link,
+        extra_columns={
+            "earned_at": ("date", lambda partner_id, certification_id: earned_at),
+            "expires_at": ("date", expires_at),
+        },
     )
 
 
