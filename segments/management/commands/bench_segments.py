@@ -16,6 +16,7 @@ work itself, so no broker is needed and no eager task runs inside a measurement.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 
@@ -84,21 +85,28 @@ class Command(BaseCommand):
         self._refuse_foreign_data(force=options["force"])
         self.options = options
         self.report: dict = {}
-        self.notes: list[str] = []
+        self.others: dict[str, int] = {}
         with connection.cursor() as cursor:
             cursor.execute(WIPE_SQL)
+        phases = [
+            self._generate,
+            self._create_segments,
+            self._full_build,
+            self._lower_bound,
+            self._naive_baseline,
+            self._churn,
+            self._no_change,
+        ]
+        if not options["skip_full_churn"]:
+            phases.append(self._full_churn)
+        if options["explain"]:
+            phases.append(self._explain_slowest)
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        self._line(f"== database {connection.settings_dict['NAME']}, load average {load}")
         try:
-            self._generate()
-            self._create_segments()
-            self._full_build()
-            self._lower_bound()
-            self._naive_baseline()
-            self._churn()
-            self._no_change()
-            if not options["skip_full_churn"]:
-                self._full_churn()
-            if options["explain"]:
-                self._explain_slowest()
+            for phase in phases:
+                phase()
+                self._note_other_sessions(phase.__name__.lstrip("_"))
         finally:
             if not options["keep"]:
                 with connection.cursor() as cursor:
@@ -116,6 +124,18 @@ class Command(BaseCommand):
                 "that are not benchmark data; this command wipes partners and segments. "
                 "Use a database of its own, or --force."
             )
+
+    def _note_other_sessions(self, phase: str) -> None:
+        """Other sessions on this database make the figures unreliable (lock waits, load)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            (count,) = cursor.fetchone()
+        if count:
+            self.others[phase] = count
+            self._line(f"   WARNING: {count} other session(s) on this database after {phase}")
 
     def _line(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -219,9 +239,9 @@ class Command(BaseCommand):
             f"{full_s - sum(timer.seconds.values()):.2f} s"
         )
         self._line(
-            f"   side effect: {followups:,} partner re-checks queued for dependents "
-            f"({held['segments_process_changes_task'].calls} task enqueue(s) held); "
-            "cleared, as the full build already ran dependents after their dependencies"
+            f"   tasks enqueued on commit (held, not sent): {dict(held.calls) or 'none'}; "
+            f"partner re-checks queued: {followups:,}"
+            + (" (cleared: the build ran dependents after their dependencies)" if followups else "")
         )
         if failed:
             self._line(f"   WARNING: {len(failed)} segment(s) failed")
@@ -506,5 +526,7 @@ class Command(BaseCommand):
             "full_failed": report["full_failed"],
             "followups_queued": report["followups_queued"],
             "seed": self.options["seed"],
+            "other_sessions": self.others,
+            "load_avg": [round(value, 2) for value in os.getloadavg()],
         }
         self._line(json.dumps(summary))
