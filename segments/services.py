@@ -330,12 +330,15 @@ def _evaluate_portable(
 
 
 def _set_statement_timeout() -> None:
-    """Session settings of an evaluation transaction (PostgreSQL): the statement timeout, and
-    no JIT — compiling each rule's expressions costs more than the JIT saves on these scans."""
+    """Session settings of an evaluation transaction (PostgreSQL): the statement timeout; no
+    JIT — compiling each rule's expressions costs more than the JIT saves on these scans; and
+    no wait for the WAL flush at commit — a run lost in a database crash is lost whole
+    (memberships and events together) and the next run recomputes it."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL synchronous_commit = off")
         timeout_ms = settings.PRM_SEGMENT_STATEMENT_TIMEOUT_MS
         if timeout_ms:
             cursor.execute("SET LOCAL statement_timeout = %s", (int(timeout_ms),))
