@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
 
 from partners.models import (
     Contact,
@@ -49,13 +50,18 @@ def _choice_values_filter(choices, field_name: str, label: str) -> filters.Multi
     )
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class TierSlugsFilter(filters.ModelMultipleChoiceFilter):
+    """Tier slugs (unknown slugs are a 400, unlike free tags)."""
+
+
 class PartnerFilterSet(filters.FilterSet):
     """Filters on every profile field. Repeated or comma-separated values mean "any of"."""
 
     name = filters.CharFilter(lookup_expr="icontains")
     external_id = MultiValueFilter(field_name="external_id")
     partner_type = _choice_values_filter(PartnerType.choices, "partner_type", "Partner type")
-    tier = filters.ModelMultipleChoiceFilter(
+    tier = TierSlugsFilter(
         field_name="tier__slug",
         to_field_name="slug",
         queryset=Tier.objects.all(),
