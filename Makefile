@@ -35,6 +35,7 @@ format: $(STAMP)
 check: $(STAMP) lint
 	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py check
 	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench-import: $(STAMP)
 	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_import --rows 100000
