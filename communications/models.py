@@ -167,11 +167,18 @@ class SuppressionReason(models.TextChoices):
 class Message(models.Model):
     """What one contact receives from one occurrence (at most one, by constraint)."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    # No single-column indexes for campaign and contact: the unique (campaign, contact,
+    # occurrence) and the (contact, sent_at) indexes lead with them, and every frozen message
+    # pays for each index.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     occurrence = models.ForeignKey(
         CampaignOccurrence, on_delete=models.CASCADE, related_name="messages"
     )
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="messages")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(
@@ -184,7 +191,7 @@ class Message(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     links = models.JSONField(default=list, blank=True, help_text="URLs the body contains.")
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -203,6 +210,8 @@ class Message(models.Model):
             ),
         ]
         indexes = [
+            # Exact Message-ID lookups (bounces, replies); no LIKE-pattern twin.
+            models.Index(fields=["message_id"], name="message_message_id"),
             # The dispatcher's queue: queued messages of an occurrence, claimed in id order.
             models.Index(
                 fields=["occurrence", "id"],
