@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from enablement import selectors, services
-from enablement.api.permissions import request_contact
 from enablement.models import ContentItem, EngagementKind
+from partners.api.permissions import request_contact
 
 
 class ContentDownloadView(APIView):

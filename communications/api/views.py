@@ -18,7 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from communications import selectors, services
-from communications.api.permissions import IsManagerOrPartnerUser, IsPartnerUser, request_contact
 from communications.api.serializers import (
     AudienceContactSerializer,
     AudienceSerializer,
@@ -46,6 +45,7 @@ from communications.filters import (
     OccurrenceFilterSet,
 )
 from communications.models import ContactPreference, Message, Survey, SurveyResponse
+from partners.api.permissions import IsManagerOrPartnerUser, IsPartnerUser, request_contact
 from partners.models import Contact
 
 AUDIENCE_SAMPLE_SIZE = 10

@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from enablement import selectors, services
-from enablement.api.permissions import IsManagerOrPartnerUser, request_contact
 from enablement.api.serializers import (
     CertificationSerializer,
     CompleteStepResultSerializer,
@@ -38,6 +37,7 @@ from enablement.filters import (
     LearningStepFilterSet,
 )
 from enablement.models import EngagementKind, LearningStep
+from partners.api.permissions import IsManagerOrPartnerUser, request_contact
 from partners.models import Contact
 
 

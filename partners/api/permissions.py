@@ -1,5 +1,7 @@
-"""Who may use the communications API: channel managers, and partner users for their own
-inbox and their own company's contact preferences."""
+"""Partner users in the API: a login linked to a Contact (partners.Contact.user), never staff.
+
+Apps above partners (enablement, communications) open some endpoints to partner users with
+these; each view scopes its querysets to the user's contact or partner."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def request_contact(request) -> Contact | None:
 class IsPartnerUser(BasePermission):
     """A partner user: an active, non-staff login with a contact."""
 
-    message = "Only partner users (a portal login with a contact) have an inbox."
+    message = "Only partner users (a portal login with a contact) may use this endpoint."
 
     def has_permission(self, request, view) -> bool:
         return request_contact(request) is not None
@@ -27,9 +29,9 @@ class IsPartnerUser(BasePermission):
 
 class IsManagerOrPartnerUser(BasePermission):
     """Staff: everything. Partner users: reading, and the actions a view lists in
-    `partner_actions`; the view scopes its queryset to their partner."""
+    `partner_actions`; the view scopes its querysets to their contact or partner."""
 
-    message = "Partner users may only read and update their own company's preferences."
+    message = "Partner users may read and act on their own company's data only."
 
     def has_permission(self, request, view) -> bool:
         user = request.user
