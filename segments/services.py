@@ -733,26 +733,60 @@ def _static_change(
     return joined or left
 
 
+def _known_partner_ids(
+    *, partner_ids: Iterable[int] = (), external_ids: Iterable[str] = ()
+) -> set[int]:
+    """The ids of the partners named by id or external_id; ValidationError naming every
+    unknown one (nothing is written then)."""
+    ids = set(partner_ids)
+    wanted = {value.strip() for value in external_ids if value and value.strip()}
+    errors: dict[str, list[str]] = {}
+    if wanted:
+        found = dict(
+            Partner.objects.filter(external_id__in=wanted).values_list("external_id", "id")
+        )
+        unknown = sorted(wanted - found.keys())
+        if unknown:
+            errors["external_ids"] = [
+                f"unknown partner external_id: {value}" for value in unknown[:100]
+            ]
+        ids.update(found.values())
+    missing = sorted(ids - set(Partner.objects.filter(id__in=ids).values_list("id", flat=True)))
+    if missing:
+        errors["partner_ids"] = [f"unknown partner id: {value}" for value in missing[:100]]
+    if errors:
+        raise ValidationError(errors)
+    return ids
+
+
+def segment_members_change(
+    *,
+    segment: Segment,
+    partner_ids: Iterable[int] = (),
+    external_ids: Iterable[str] = (),
+    remove: bool = False,
+) -> list[int]:
+    """Add (or remove) partners of a static segment named by id or external_id; returns the
+    ids that joined (or left). Unknown partners are reported and nothing changes."""
+    _static_segment(segment)
+    ids = _known_partner_ids(partner_ids=partner_ids, external_ids=external_ids)
+    if remove:
+        return segment_members_remove(segment=segment, partner_ids=ids)
+    return segment_members_add(segment=segment, partner_ids=ids)
+
+
 def segment_members_set_from_external_ids(
     *, segment: Segment, external_ids: Sequence[str], replace: bool = False
 ) -> dict[str, Any]:
     """Add (or, with replace, make exactly) the partners named by external_id; unknown ids are
     reported and nothing is written."""
     _static_segment(segment)
-    wanted = [value.strip() for value in external_ids if value and value.strip()]
-    found = dict(Partner.objects.filter(external_id__in=wanted).values_list("external_id", "id"))
-    unknown = [value for value in wanted if value not in found]
-    if unknown:
-        raise ValidationError(
-            {"external_ids": [f"unknown partner external_id: {value}" for value in unknown[:100]]}
-        )
+    ids = _known_partner_ids(external_ids=external_ids)
     with transaction.atomic():
-        joined = segment_members_add(segment=segment, partner_ids=found.values())
+        joined = segment_members_add(segment=segment, partner_ids=ids)
         left: list[int] = []
         if replace:
-            stale = Membership.objects.filter(segment=segment).exclude(
-                partner_id__in=found.values()
-            )
+            stale = Membership.objects.filter(segment=segment).exclude(partner_id__in=ids)
             left = segment_members_remove(
                 segment=segment, partner_ids=list(stale.values_list("partner_id", flat=True))
             )

@@ -155,24 +155,13 @@ class SegmentViewSet(viewsets.ModelViewSet):
     def _change_members(self, request: Request, segment: Segment, *, remove: bool) -> Response:
         body = MembersChangeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ids = set(body.validated_data.get("partner_ids", []))
-        external_ids = body.validated_data.get("external_ids", [])
-        if external_ids:
-            found = dict(
-                Partner.objects.filter(external_id__in=external_ids).values_list(
-                    "external_id", "id"
-                )
-            )
-            unknown = sorted(set(external_ids) - set(found))
-            if unknown:
-                raise ValidationError({"external_ids": [f"unknown: {', '.join(unknown[:50])}"]})
-            ids.update(found.values())
-        known = set(Partner.objects.filter(id__in=ids).values_list("id", flat=True))
-        if ids - known:
-            missing = ", ".join(str(value) for value in sorted(ids - known)[:50])
-            raise ValidationError({"partner_ids": [f"unknown: {missing}"]})
-        function = services.segment_members_remove if remove else services.segment_members_add
-        _rule_errors_as_400(function, segment=segment, partner_ids=ids)
+        _rule_errors_as_400(
+            services.segment_members_change,
+            segment=segment,
+            partner_ids=body.validated_data.get("partner_ids", []),
+            external_ids=body.validated_data.get("external_ids", []),
+            remove=remove,
+        )
         segment.refresh_from_db()
         return Response(SegmentSerializer(segment).data)
 

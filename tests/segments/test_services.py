@@ -393,3 +393,29 @@ class TestConcurrency:
         assert MembershipEvent.objects.filter(segment=segment).count() == 50
         runs = EvaluationRun.objects.filter(segment=segment, status="succeeded")
         assert sorted(run.joined for run in runs) == [0, 0, 0, 50]
+
+
+class TestMembersByIdOrExternalId:
+    def test_unknown_ids_of_either_kind_are_reported_and_nothing_changes(self):
+        from django.core.exceptions import ValidationError
+
+        # given
+        known = PartnerFactory(external_id="KNOWN")
+        segment = make_segment("vip", kind="static")
+        # when
+        with pytest.raises(ValidationError) as error:
+            services.segment_members_change(
+                segment=segment, partner_ids=[known.id, 987654], external_ids=["NOPE"]
+            )
+        # then
+        assert set(error.value.message_dict) == {"partner_ids", "external_ids"}
+        assert member_ids(segment) == set()
+
+    def test_members_are_added_and_removed_by_external_id(self):
+        partner = PartnerFactory(external_id="P-9")
+        segment = make_segment("vip", kind="static")
+        assert services.segment_members_change(segment=segment, external_ids=["P-9"]) == [
+            partner.id
+        ]
+        services.segment_members_change(segment=segment, partner_ids=[partner.id], remove=True)
+        assert member_ids(segment) == set()
