@@ -1,10 +1,40 @@
+from django import forms
 from django.contrib import admin
 
-from segments.models import EvaluationRun, Membership, MembershipEvent, Segment
+from segments.models import EvaluationRun, Membership, MembershipEvent, Segment, SegmentKind
+from segments.rules import validate_rule
+
+
+class SegmentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Segment
+        fields = [
+            "name",
+            "slug",
+            "objective",
+            "description",
+            "kind",
+            "rule",
+            "is_active",
+            "refresh_interval_minutes",
+            "owner",
+        ]
+
+    def clean(self):
+        """Rule errors shown on the form (with their paths), not raised by the service."""
+        cleaned = super().clean()
+        if cleaned.get("kind") == SegmentKind.DYNAMIC and "rule" in cleaned:
+            if cleaned["rule"] is None:
+                self.add_error("rule", "A dynamic segment needs a rule.")
+            else:
+                for error in validate_rule(cleaned["rule"]):
+                    self.add_error("rule", f"{error['path'] or '/'}: {error['message']}")
+        return cleaned
 
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
+    form = SegmentAdminForm
     list_display = [
         "name",
         "slug",
