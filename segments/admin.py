@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from segments.models import EvaluationRun, Membership, MembershipEvent, Segment, SegmentKind
-from segments.rules import validate_rule
+from segments.models import EvaluationRun, Membership, MembershipEvent, Segment
+from segments.rules import RuleError
+from segments.services import segment_rule_check
 
 
 class SegmentAdminForm(forms.ModelForm):
@@ -23,12 +24,19 @@ class SegmentAdminForm(forms.ModelForm):
     def clean(self):
         """Rule errors shown on the form (with their paths), not raised by the service."""
         cleaned = super().clean()
-        if cleaned.get("kind") == SegmentKind.DYNAMIC and "rule" in cleaned:
-            if cleaned["rule"] is None:
-                self.add_error("rule", "A dynamic segment needs a rule.")
-            else:
-                for error in validate_rule(cleaned["rule"]):
-                    self.add_error("rule", f"{error['path'] or '/'}: {error['message']}")
+        if "rule" not in cleaned or "kind" not in cleaned:
+            return cleaned
+        candidate = Segment(
+            pk=self.instance.pk,
+            slug=cleaned.get("slug") or self.instance.slug,
+            kind=cleaned["kind"],
+            rule=cleaned["rule"],
+        )
+        try:
+            segment_rule_check(segment=candidate)  # the rule, references and cycles
+        except RuleError as error:
+            for problem in error.errors:
+                self.add_error("rule", f"{problem['path'] or '/'}: {problem['message']}")
         return cleaned
 
 

@@ -66,8 +66,9 @@ def segment_dependency_slugs(*, rule: Any) -> set[str]:
     return rule_segment_slugs(rule) if rule else set()
 
 
-def _check_rule(*, segment: Segment) -> None:
-    """Validate a segment's rule and its references; raise RuleError with every problem."""
+def segment_rule_check(*, segment: Segment) -> None:
+    """Validate a segment's rule, the segments it names and cycles through them; raise
+    RuleError with every problem (a static segment's rule is cleared)."""
     if segment.kind == SegmentKind.STATIC:
         if segment.rule not in (None, {}):
             raise RuleError([{"path": "", "message": "a static segment has no rule"}])
@@ -120,7 +121,7 @@ def segment_create(*, data: dict[str, Any], owner=None) -> Segment:
         segment.owner = owner
     if not segment.slug:
         segment.slug = _unique_slug(segment.name)
-    _check_rule(segment=segment)
+    segment_rule_check(segment=segment)
     segment.full_clean(exclude=["rule"])
     segment.next_evaluation_at = timezone.now()
     segment.save()
@@ -138,7 +139,7 @@ def segment_update(*, segment: Segment, data: dict[str, Any]) -> Segment:
     for key, value in data.items():
         if key in SEGMENT_FIELDS:
             setattr(segment, key, value)
-    _check_rule(segment=segment)
+    segment_rule_check(segment=segment)
     segment.full_clean(exclude=["rule"])
     rule_changed = segment.rule != old_rule or segment.kind != old_kind
     if rule_changed:

@@ -62,3 +62,20 @@ def test_admin_shows_rule_errors_on_the_form(admin_client):
     assert response.status_code == 200
     assert "/value" in response.content.decode()
     assert not Segment.objects.exists()
+
+
+def test_admin_refuses_a_cycle_on_the_form(admin_client):
+    admin_client.post("/admin/segments/segment/add/", form())
+    admin_client.post(
+        "/admin/segments/segment/add/",
+        form(slug="top", name="Top", rule='{"field": "segment", "op": "in", "value": "emea"}'),
+    )
+    base = Segment.objects.get(slug="emea")
+    response = admin_client.post(
+        f"/admin/segments/segment/{base.pk}/change/",
+        form(rule='{"field": "segment", "op": "in", "value": "top"}'),
+    )
+    assert response.status_code == 200
+    assert "cycle" in response.content.decode()
+    base.refresh_from_db()
+    assert base.version == 1
