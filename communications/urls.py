@@ -2,8 +2,10 @@
 addressed by a signed token (see communications.tracking)."""
 
 from django.urls import path, register_converter
+from django.views.generic import TemplateView
 
 from communications import views
+from partners.access import staff_required
 
 
 class SignedTokenConverter:
@@ -27,4 +29,13 @@ urlpatterns = [
     path("preferences/<signed:token>/", views.PreferencesView.as_view(), name="preferences"),
     path("o/<signed:token>.gif", views.open_pixel, name="open"),
     path("c/<signed:token>/<int:index>/", views.click, name="click"),
+    path(
+        "campaigns/",
+        staff_required(
+            TemplateView.as_view(
+                template_name="manage/placeholder.html", extra_context={"title": "campaign-list"}
+            )
+        ),
+        name="campaign-list",
+    ),
 ]

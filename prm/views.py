@@ -1,12 +1,14 @@
 """Project-level pages: the landing page and the health check."""
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from partners.access import staff_required
 from partners.selectors import partner_program_summary
 from prm.celery import app as celery_app
 
@@ -43,8 +45,17 @@ def healthz(request):
 
 
 def home(request):
-    """The landing page: a program overview for channel managers, a sign-in link otherwise."""
-    summary = None
-    if request.user.is_authenticated and request.user.is_staff:
-        summary = partner_program_summary()
-    return render(request, "home.html", {"summary": summary})
+    """Where "/" leads: channel managers to their dashboard, everyone else to sign in."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.is_staff:
+        return redirect("dashboard")
+    return render(request, "home.html")
+
+
+@staff_required
+def dashboard(request):
+    """The channel manager's overview of the partner program."""
+    return render(
+        request, "dashboard.html", {"nav": "dashboard", "summary": partner_program_summary()}
+    )

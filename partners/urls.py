@@ -1,0 +1,29 @@
+"""Staff pages of partners (channel manager portal)."""
+
+from django.urls import path
+from django.views.generic import TemplateView
+
+from partners.access import staff_required
+
+app_name = "partners"
+
+urlpatterns = [
+    path(
+        "",
+        staff_required(
+            TemplateView.as_view(
+                template_name="manage/placeholder.html", extra_context={"title": "list"}
+            )
+        ),
+        name="list",
+    ),
+    path(
+        "ecosystem/",
+        staff_required(
+            TemplateView.as_view(
+                template_name="manage/placeholder.html", extra_context={"title": "ecosystem"}
+            )
+        ),
+        name="ecosystem",
+    ),
+]

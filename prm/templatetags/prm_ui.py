@@ -1,0 +1,40 @@
+"""Template helpers shared by the portals: Bootstrap classes on form widgets, small formats."""
+
+from django import forms, template
+
+register = template.Library()
+
+_SELECT_WIDGETS = (forms.Select, forms.SelectMultiple)
+_CHECK_WIDGETS = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def is_checkbox(bound_field) -> bool:
+    return isinstance(bound_field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def form_control(bound_field, extra: str = ""):
+    """Render a bound field's widget with the Bootstrap class its kind wants, marked invalid
+    when the field has errors; keeps any class the form set itself."""
+    widget = bound_field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, _CHECK_WIDGETS):
+        css = ""
+    elif isinstance(widget, _SELECT_WIDGETS):
+        css = "form-select"
+    else:
+        css = "form-control"
+    classes = [widget.attrs.get("class", ""), css, extra]
+    if bound_field.errors:
+        classes.append("is-invalid")
+    return bound_field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+
+
+@register.filter
+def percent(value, digits: int = 0) -> str:
+    """0.423 → '42%'; None → '—'."""
+    if value is None:
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f}%"

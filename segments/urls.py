@@ -1,0 +1,20 @@
+"""Staff pages of segments (channel manager portal)."""
+
+from django.urls import path
+from django.views.generic import TemplateView
+
+from partners.access import staff_required
+
+app_name = "segments"
+
+urlpatterns = [
+    path(
+        "",
+        staff_required(
+            TemplateView.as_view(
+                template_name="manage/placeholder.html", extra_context={"title": "list"}
+            )
+        ),
+        name="list",
+    ),
+]

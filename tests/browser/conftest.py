@@ -1,0 +1,79 @@
+"""Browser tests: pytest-playwright driving the system Chromium (Debian's `chromium` package,
+installed by .ci/run; never a downloaded browser) against pytest-django's live server.
+
+Every test here is marked `browser`, runs against a transactional database (the live server
+thread must see its rows), and may save screenshots of the pages it visits to
+$PRM_SCREENSHOT_DIR (default var/screenshots) for people to look at.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.partners.factories import UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+# inside one unless told the calls are really synchronous, which they are here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("PRM_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOT_DIR = Path(os.environ.get("PRM_SCREENSHOT_DIR", "var/screenshots"))
+MANAGER_PASSWORD = "manager-browser-pw"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-dev-shm-usage"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}}
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("segment-builder") saves the current page, full length, as a PNG."""
+
+    def save(name: str) -> Path:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return save
+
+
+@pytest.fixture
+def browser_manager(transactional_db):
+    user = UserFactory(
+        username="browser-manager", first_name="Maria", last_name="Manager", is_staff=True
+    )
+    user.set_password(MANAGER_PASSWORD)
+    user.save(update_fields=["password"])
+    return user
+
+
+@pytest.fixture
+def manager_page(page, live_server, browser_manager):
+    """A page signed in as a channel manager through the real login form."""
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(browser_manager.username)
+    page.get_by_label("Password").fill(MANAGER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/dashboard/")
+    page.live_server_url = live_server.url
+    return page
