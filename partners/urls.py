@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.generic import TemplateView
 
 from partners.access import staff_required
+from partners.views import ecosystem
 
 app_name = "partners"
 
@@ -17,13 +18,5 @@ urlpatterns = [
         ),
         name="list",
     ),
-    path(
-        "ecosystem/",
-        staff_required(
-            TemplateView.as_view(
-                template_name="manage/placeholder.html", extra_context={"title": "ecosystem"}
-            )
-        ),
-        name="ecosystem",
-    ),
+    path("ecosystem/", ecosystem.EcosystemMapView.as_view(), name="ecosystem"),
 ]

@@ -1,0 +1,1 @@
+"""The channel manager's partner pages, one module per screen."""
