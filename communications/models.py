@@ -167,6 +167,8 @@ class SuppressionReason(models.TextChoices):
 class Message(models.Model):
     """What one contact receives from one occurrence (at most one, by constraint)."""
 
+    partner_scope = "contact__partner"  # see partners.scoping
+
     # No single-column indexes for campaign and contact: the unique (campaign, contact,
     # occurrence) and the (contact, sent_at) indexes lead with them, and every frozen message
     # pays for each index.
@@ -239,6 +241,8 @@ class Message(models.Model):
 class ContactPreference(models.Model):
     """A contact's communication preferences; no row = defaults (all topics, global cap)."""
 
+    partner_scope = "contact__partner"  # see partners.scoping
+
     contact = models.OneToOneField(Contact, on_delete=models.CASCADE, related_name="preference")
     unsubscribed_all = models.BooleanField(default=False)
     topics_opted_out = models.JSONField(default=list, blank=True)
@@ -265,6 +269,7 @@ class Survey(models.Model):
 
 
 class SurveyResponse(models.Model):
+    partner_scope = "partner"  # see partners.scoping
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="survey_responses")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="survey_responses")

@@ -136,6 +136,8 @@ class PartnerQuerySet(models.QuerySet):
 class Partner(models.Model):
     """A partner company: the one profile every other part of the PRM reads."""
 
+    partner_scope = "pk"  # see partners.scoping
+
     name = models.CharField(max_length=255)
     external_id = models.CharField(
         max_length=64, unique=True, help_text="The integration key (CRM/ERP id)."
@@ -213,6 +215,8 @@ class Partner(models.Model):
 class Contact(models.Model):
     """A person at a partner; optionally a portal login (user)."""
 
+    partner_scope = "partner"  # see partners.scoping
+
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
@@ -255,6 +259,8 @@ class PartnerCertificationQuerySet(models.QuerySet):
 class PartnerCertification(models.Model):
     """A certification a partner has earned, valid until expires_at (exclusive)."""
 
+    partner_scope = "partner"  # see partners.scoping
+
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="certifications")
     certification = models.ForeignKey(
         Certification, on_delete=models.PROTECT, related_name="awards"
@@ -283,6 +289,8 @@ class PartnerCertification(models.Model):
 
 class PerformanceRecord(models.Model):
     """A partner's results for one calendar month (month = its first day)."""
+
+    partner_scope = "partner"  # see partners.scoping
 
     # No index of its own: the unique (partner, month) index serves lookups by partner.
     partner = models.ForeignKey(
@@ -331,6 +339,8 @@ class TierChangeQuerySet(models.QuerySet):
 class TierChange(models.Model):
     """A move of a partner between tiers found by the tier evaluation, with its reasons:
     applied at once, or pending until a manager approves or rejects it."""
+
+    partner_scope = "partner"  # see partners.scoping
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="tier_changes")
     from_tier = models.ForeignKey(

@@ -23,6 +23,8 @@ urlpatterns = [
     path("segments/", include("segments.urls")),
     path("enablement/", include("enablement.urls")),
     path("", include("communications.urls")),
+    # Partner self-service portal.
+    path("portal/", include("portal.urls")),
 ]
 
 if settings.DEBUG:

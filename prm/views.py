@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from partners.access import staff_required
+from partners.scoping import user_contact
 from partners.selectors import partner_program_summary
 from prm.celery import app as celery_app
 
@@ -50,6 +51,8 @@ def home(request):
         return redirect_to_login(request.get_full_path())
     if request.user.is_staff:
         return redirect("dashboard")
+    if user_contact(request.user) is not None:
+        return redirect("portal:home")
     return render(request, "home.html")
 
 

@@ -89,6 +89,8 @@ HOT_TABLE_FOREIGN_KEY = {"on_delete": models.CASCADE, "db_constraint": False, "d
 class Membership(models.Model):
     """A partner is in a segment since joined_at."""
 
+    partner_scope = "partner"  # see partners.scoping
+
     segment = models.ForeignKey(Segment, related_name="memberships", **HOT_TABLE_FOREIGN_KEY)
     partner = models.ForeignKey(Partner, related_name="memberships", **HOT_TABLE_FOREIGN_KEY)
     joined_at = models.DateTimeField()
@@ -155,6 +157,8 @@ class EvaluationRun(models.Model):
 
 class MembershipEvent(models.Model):
     """A partner joined or left a segment (written in the run's transaction)."""
+
+    partner_scope = "partner"  # see partners.scoping
 
     segment = models.ForeignKey(Segment, related_name="events", **HOT_TABLE_FOREIGN_KEY)
     partner = models.ForeignKey(Partner, related_name="segment_events", **HOT_TABLE_FOREIGN_KEY)

@@ -19,6 +19,8 @@ class EngagementKind(models.TextChoices):
 class EngagementEvent(models.Model):
     """One thing a partner's person did with enablement; rolled up into the partner profile."""
 
+    partner_scope = "partner"  # see partners.scoping
+
     contact = models.ForeignKey(
         Contact, null=True, on_delete=models.SET_NULL, related_name="engagement_events"
     )

@@ -120,6 +120,8 @@ class EnrollmentSource(models.TextChoices):
 class Enrollment(models.Model):
     """A contact taking a learning path."""
 
+    partner_scope = "contact__partner"  # see partners.scoping
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrollments")
     path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="enrollments")
     enrolled_at = models.DateTimeField(default=timezone.now)
@@ -147,6 +149,8 @@ class Enrollment(models.Model):
 
 class StepCompletion(models.Model):
     """A step done within an enrolment (a quiz step only once passed)."""
+
+    partner_scope = "enrollment__contact__partner"  # see partners.scoping
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="completions")
     step = models.ForeignKey(LearningStep, on_delete=models.CASCADE, related_name="completions")

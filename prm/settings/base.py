@@ -74,6 +74,7 @@ LOCAL_APPS = [
     "segments",
     "enablement",
     "communications",
+    "portal",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -1,0 +1,1 @@
+"""Partner-portal pages, one module per area; all of them build on PortalView."""
