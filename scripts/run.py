@@ -71,7 +71,8 @@ def main() -> int:
     print(
         "\n"
         "  PRM is running (web, Celery worker, Celery beat).\n"
-        f"  Open http://{HOST}:{PORT}/        admin: http://{HOST}:{PORT}/admin/\n"
+        f"  Open http://{HOST}:{PORT}/  (managers and partner users sign in there)\n"
+        f"  Admin: http://{HOST}:{PORT}/admin/\n"
         f"  API docs: http://{HOST}:{PORT}/api/docs/   health: http://{HOST}:{PORT}/healthz\n"
         "  Demo logins:\n"
         "    channel manager  manager / manager-demo\n"
