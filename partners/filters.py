@@ -92,6 +92,10 @@ class PartnerFilterSet(filters.FilterSet):
     certifications = MultiValueFilter(
         method="filter_certifications", label="Any of these active certification slugs"
     )
+    has_certification = filters.BooleanFilter(
+        method="filter_has_certification",
+        label="Has (true) or lacks (false) an active certification",
+    )
     attributes = filters.CharFilter(
         method="filter_attributes",
         label="Custom attribute `key:value` (value parsed as JSON when it can be)",
@@ -118,6 +122,12 @@ class PartnerFilterSet(filters.FilterSet):
             partner_id=OuterRef("pk"), certification__slug__in=value
         )
         return queryset.filter(Exists(active))
+
+    def filter_has_certification(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        active = PartnerCertification.objects.active(on=timezone.localdate()).filter(
+            partner_id=OuterRef("pk")
+        )
+        return queryset.filter(Exists(active) if value else ~Exists(active))
 
     def filter_attributes(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         key, separator, raw = value.partition(":")
