@@ -5,9 +5,13 @@ class SegmentsConfig(AppConfig):
     name = "segments"
 
     def ready(self) -> None:
+        from partners.panels import partner_panel_register
         from partners.signals import partners_changed
 
         partners_changed.connect(_on_partners_changed, dispatch_uid="segments.partners_changed")
+        partner_panel_register(
+            key="segments", title="Segments", url_name="segments:partner-panel", order=10
+        )
 
 
 def _on_partners_changed(sender, partner_ids, reason=None, **kwargs) -> None:

@@ -7,10 +7,22 @@ from itertools import combinations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from partners.models import Partner
+from partners.models import Certification, Industry, Partner, Technology
 from segments.models import (
     EvaluationRun,
     Membership,
@@ -226,3 +238,164 @@ def partner_segments(*, partner: Partner) -> QuerySet[Segment]:
     return Segment.objects.filter(
         Exists(Membership.objects.filter(segment=OuterRef("pk"), partner=partner))
     ).order_by("name")
+
+
+# ---------------------------------------------------------------------------------------
+# Manager portal: builder options, size history, explain search, overlap matrix, timeline
+# ---------------------------------------------------------------------------------------
+
+
+def segment_size_history(*, segment: Segment, days: int = 90) -> list[dict[str, Any]]:
+    """One segment's size at the end of each of the last `days` days since it was created
+    (see segments_size_history)."""
+    row = {"id": segment.id, "member_count": segment.member_count, "created_at": segment.created_at}
+    points = segments_size_history(segments=[row], days=days)[segment.id]
+    return [point for point in points if point["members"] is not None]
+
+
+def segment_builder_options() -> dict[str, Any]:
+    """What the segment builder offers beside the field catalogue: known tag slugs per tag
+    field, and the segments a rule may name."""
+    return {
+        "tags": {
+            field: list(model.objects.order_by("slug").values("slug", "name"))
+            for field, model in (
+                ("industries", Industry),
+                ("technologies", Technology),
+                ("certifications", Certification),
+            )
+        },
+        "segments": list(Segment.objects.order_by("name").values("slug", "name")),
+    }
+
+
+def segment_explain_candidates(
+    *, segment: Segment, query: str, limit: int = 10
+) -> list[dict[str, Any]]:
+    """Partners whose name contains `query` or whose external_id starts with it (an exact
+    external_id first), each with whether it is a member of the segment now."""
+    query = query.strip()
+    if not query:
+        return []
+    return list(
+        Partner.objects.filter(
+            Q(external_id__iexact=query)
+            | Q(external_id__istartswith=query)
+            | Q(name__icontains=query)
+        )
+        .annotate(
+            exact=Case(
+                When(external_id__iexact=query, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            is_member=Exists(Membership.objects.filter(segment=segment, partner_id=OuterRef("pk"))),
+        )
+        .order_by("exact", "name", "id")
+        .values("id", "external_id", "name", "is_member")[:limit]
+    )
+
+
+def segment_overlap_matrix(*, segments: list[Segment]) -> dict[str, Any]:
+    """The overlap of the given segments as a square matrix: rows[i]["cells"][j] holds the
+    partners in both (the size on the diagonal) and that number as a share of row i."""
+    pairs = segment_overlap(segments=segments)
+    sizes: dict[str, int] = {}
+    shared: dict[tuple[str, str], int] = {}
+    for pair in pairs:
+        sizes[pair["a"]], sizes[pair["b"]] = pair["a_members"], pair["b_members"]
+        shared[(pair["a"], pair["b"])] = shared[(pair["b"], pair["a"])] = pair["shared"]
+    if len(segments) == 1:
+        only = segments[0]
+        sizes[only.slug] = Membership.objects.filter(segment=only).count()
+    rows = []
+    for row_segment in segments:
+        size = sizes.get(row_segment.slug, 0)
+        cells = []
+        for column_segment in segments:
+            diagonal = column_segment.pk == row_segment.pk
+            both = size if diagonal else shared.get((row_segment.slug, column_segment.slug), 0)
+            cells.append(
+                {
+                    "segment": column_segment,
+                    "shared": both,
+                    "share": both / size if size else 0.0,
+                    "diagonal": diagonal,
+                }
+            )
+        rows.append({"segment": row_segment, "size": size, "cells": cells})
+    return {"rows": rows, "pairs": pairs}
+
+
+def partner_membership_events(*, partner: Partner, limit: int = 50) -> QuerySet[MembershipEvent]:
+    """A partner's latest joins and leaves across all segments, newest first."""
+    return (
+        MembershipEvent.objects.filter(partner=partner)
+        .select_related("segment")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Manager portal: dashboard
+# ---------------------------------------------------------------------------------------
+
+
+def segment_size_ranking() -> list[dict[str, Any]]:
+    """Every segment as a small dict (id, slug, name, kind, is_active, member_count,
+    created_at), largest first; one query over the segments table only."""
+    return list(
+        Segment.objects.order_by("-member_count", "name", "id").values(
+            "id", "slug", "name", "kind", "is_active", "member_count", "created_at"
+        )
+    )
+
+
+def segments_size_history(
+    *, segments: list[dict[str, Any]], days: int = 30
+) -> dict[int, list[dict[str, Any]]]:
+    """{segment id: its size at the end of each of the last `days` days} for several segments
+    (dicts with id, member_count and created_at, as segment_size_ranking gives), rebuilt
+    backwards from member_count by the daily net joins of one GROUP BY over the events.
+    Days before a segment existed have no size (None)."""
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=days - 1)
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    net: dict[tuple[int, dt.date], int] = {}
+    if segments:
+        rows = (
+            MembershipEvent.objects.filter(
+                segment_id__in=[segment["id"] for segment in segments], at__gte=since
+            )
+            .annotate(day=TruncDate("at"))
+            .values("segment_id", "day")
+            .annotate(
+                joined=Count("id", filter=Q(kind=MembershipEventKind.JOINED)),
+                left=Count("id", filter=Q(kind=MembershipEventKind.LEFT)),
+            )
+            .order_by()
+        )
+        net = {(row["segment_id"], row["day"]): row["joined"] - row["left"] for row in rows}
+    history: dict[int, list[dict[str, Any]]] = {}
+    for segment in segments:
+        created = timezone.localdate(segment["created_at"])
+        size = segment["member_count"]
+        points = []
+        for offset in range(days):
+            day = today - dt.timedelta(days=offset)
+            points.append({"date": day, "members": size if day >= created else None})
+            size -= net.get((segment["id"], day), 0)
+        points.reverse()
+        history[segment["id"]] = points
+    return history
+
+
+def segment_totals() -> dict[str, int]:
+    """Counts for the segment list's header: all, active, dynamic, static and failing."""
+    return Segment.objects.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(is_active=True)),
+        dynamic=Count("id", filter=Q(kind=SegmentKind.DYNAMIC)),
+        static=Count("id", filter=Q(kind=SegmentKind.STATIC)),
+        failing=Count("id", filter=Q(consecutive_failures__gt=0)),
+    )

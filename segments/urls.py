@@ -1,20 +1,30 @@
 """Staff pages of segments (channel manager portal)."""
 
 from django.urls import path
-from django.views.generic import TemplateView
 
-from partners.access import staff_required
+from segments.views import builder, detail, lists
 
 app_name = "segments"
 
 urlpatterns = [
+    path("", lists.SegmentListView.as_view(), name="list"),
+    path("new/", builder.SegmentCreateView.as_view(), name="create"),
+    path("preview/", builder.SegmentPreviewView.as_view(), name="preview"),
+    path("overlap/", lists.SegmentOverlapView.as_view(), name="overlap"),
+    path("<int:pk>/", detail.SegmentDetailView.as_view(), name="detail"),
+    path("<int:pk>/edit/", builder.SegmentUpdateView.as_view(), name="update"),
+    path("<int:pk>/delete/", detail.SegmentDeleteView.as_view(), name="delete"),
+    path("<int:pk>/evaluate/", detail.SegmentEvaluateView.as_view(), name="evaluate"),
+    path("<int:pk>/members/", detail.SegmentMembersChangeView.as_view(), name="members-change"),
+    path("<int:pk>/explain/", detail.SegmentExplainView.as_view(), name="explain"),
     path(
-        "",
-        staff_required(
-            TemplateView.as_view(
-                template_name="manage/placeholder.html", extra_context={"title": "list"}
-            )
-        ),
-        name="list",
+        "<int:pk>/explain/search/",
+        detail.SegmentExplainSearchView.as_view(),
+        name="explain-search",
+    ),
+    path(
+        "partner/<int:partner_pk>/panel/",
+        detail.PartnerSegmentsPanelView.as_view(),
+        name="partner-panel",
     ),
 ]

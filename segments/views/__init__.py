@@ -1,0 +1,1 @@
+"""Staff pages of segments: list, builder, segment page, overlap heatmap, partner panel."""
