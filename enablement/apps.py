@@ -5,7 +5,12 @@ class EnablementConfig(AppConfig):
     name = "enablement"
 
     def ready(self) -> None:
+        from partners.panels import partner_panel_register
         from segments.signals import segment_members_changed
+
+        partner_panel_register(
+            key="enablement", title="Enablement", url_name="enablement:partner-panel", order=20
+        )
 
         segment_members_changed.connect(
             _on_segment_members_changed, dispatch_uid="enablement.segment_members_changed"

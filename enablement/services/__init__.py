@@ -31,6 +31,7 @@ from enablement.services.learning import (
     learning_step_complete,
     learning_step_create,
     learning_step_delete,
+    learning_step_move,
     learning_step_update,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "learning_step_complete",
     "learning_step_create",
     "learning_step_delete",
+    "learning_step_move",
     "learning_step_update",
     "partner_certification_award",
 ]

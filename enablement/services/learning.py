@@ -154,6 +154,28 @@ def learning_step_delete(*, step: LearningStep) -> None:
     _progress_refresh(path_id=path_id)
 
 
+@transaction.atomic
+def learning_step_move(*, step: LearningStep, offset: int) -> LearningStep:
+    """Move a step up (offset -1) or down (+1) in its path by swapping order numbers with its
+    neighbour (through a free number: order is unique within the path); at an end, nothing."""
+    steps = list(
+        LearningStep.objects.select_for_update().filter(path_id=step.path_id).order_by("order")
+    )
+    index = next(i for i, candidate in enumerate(steps) if candidate.pk == step.pk)
+    other_index = index + (1 if offset > 0 else -1)
+    if not 0 <= other_index < len(steps):
+        return steps[index]
+    moved, other = steps[index], steps[other_index]
+    moved_order, other_order = moved.order, other.order
+    moved.order = steps[-1].order + 1
+    moved.save(update_fields=["order"])
+    other.order = moved_order
+    other.save(update_fields=["order"])
+    moved.order = other_order
+    moved.save(update_fields=["order"])
+    return moved
+
+
 # ---------------------------------------------------------------------------------------
 # Enrolment
 # ---------------------------------------------------------------------------------------

@@ -1,20 +1,16 @@
-"""Staff pages of tiers (channel manager portal)."""
+"""Staff pages of tiers (channel manager portal), under /partners/tiers/."""
 
 from django.urls import path
-from django.views.generic import TemplateView
 
-from partners.access import staff_required
+from partners.tiers import views
 
 app_name = "tiers"
 
 urlpatterns = [
-    path(
-        "",
-        staff_required(
-            TemplateView.as_view(
-                template_name="manage/placeholder.html", extra_context={"title": "list"}
-            )
-        ),
-        name="list",
-    ),
+    path("", views.TierListView.as_view(), name="list"),
+    path("what-if/", views.TierWhatIfView.as_view(), name="what-if"),
+    path("evaluate/", views.TierEvaluateView.as_view(), name="evaluate"),
+    path("changes/<int:pk>/approve/", views.TierChangeApproveView.as_view(), name="change-approve"),
+    path("changes/<int:pk>/reject/", views.TierChangeRejectView.as_view(), name="change-reject"),
+    path("<slug:slug>/edit/", views.TierUpdateView.as_view(), name="update"),
 ]

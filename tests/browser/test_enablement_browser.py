@@ -1,0 +1,308 @@
+"""The manager's enablement and tier screens in a real browser: the content library, a
+learning path, the certification catalogue, and the tiers page with a live what-if."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from enablement import services
+from enablement.models import ContentKind, EngagementKind, StepCompletion
+from partners import tiers
+from partners.models import TierChange
+from tests.enablement.factories import (
+    QUIZ,
+    ContentItemFactory,
+    EngagementEventFactory,
+    EnrollmentFactory,
+    LearningPathFactory,
+    LearningStepFactory,
+)
+from tests.partners.factories import (
+    CertificationFactory,
+    ContactFactory,
+    PartnerCertificationFactory,
+    PartnerFactory,
+    tier,
+)
+from tests.segments.factories import MembershipFactory, SegmentFactory
+
+COMPANIES = [
+    "Northwind Systems",
+    "Contoso Cloud",
+    "Fabrikam IT",
+    "Adatum Networks",
+    "Litware Labs",
+    "Proseware Partners",
+    "Tailspin Digital",
+    "Woodgrove Solutions",
+    "Alpine Data",
+    "Blue Yonder Tech",
+    "Coho Integrations",
+    "Lucerne Consulting",
+]
+
+
+def build_program(manager) -> dict:
+    """Content, a learning path with steps and enrolments, certifications with holders, and
+    partners across the tiers."""
+    today = timezone.localdate()
+    now = timezone.now()
+    emea = SegmentFactory(name="EMEA cloud resellers", slug="emea-cloud")
+    cloud = CertificationFactory(
+        slug="cloud-architect",
+        name="Cloud Architect",
+        validity_days=730,
+        skills=["Landing zones", "Networking", "Cost control"],
+    )
+    security = CertificationFactory(slug="security-pro", name="Security Professional")
+    CertificationFactory(slug="sales-foundations", name="Sales Foundations", validity_days=None)
+    tier("gold").required_certifications.add(cloud, security)
+
+    items = [
+        services.content_create(
+            data={
+                "kind": ContentKind.DOCUMENT,
+                "title": "Partner price list 2026",
+                "summary": "List prices and partner discounts by tier.",
+                "file": SimpleUploadedFile(
+                    "price-list-2026.pdf", b"%PDF-1.7 prices", content_type="application/pdf"
+                ),
+                "published_at": now - dt.timedelta(days=3),
+                "min_tier": tier("silver"),
+                "roles": ["sales", "executive"],
+            }
+        ),
+        ContentItemFactory(
+            title="Cloud migration playbook",
+            kind=ContentKind.PLAYBOOK,
+            summary="Step-by-step plan for migration projects.",
+            segments=[emea],
+        ),
+        ContentItemFactory(
+            title="Product demo: analytics suite",
+            kind=ContentKind.VIDEO,
+            summary="A 20-minute walkthrough for customer demos.",
+        ),
+        ContentItemFactory(
+            title="Q3 partner newsletter",
+            kind=ContentKind.NEWS,
+            url="",
+            body="Highlights of the quarter.",
+            published_at=None,
+        ),
+        ContentItemFactory(
+            title="Security reference architecture",
+            kind=ContentKind.LINK,
+            min_tier=tier("gold"),
+            roles=["technical"],
+            expires_at=now + dt.timedelta(days=90),
+        ),
+    ]
+    partners = []
+    tiers_cycle = [
+        "registered",
+        "registered",
+        "silver",
+        "silver",
+        "silver",
+        "gold",
+        "gold",
+        "platinum",
+        "registered",
+        "silver",
+        "gold",
+        "registered",
+    ]
+    for index, (name, slug) in enumerate(zip(COMPANIES, tiers_cycle, strict=True)):
+        partners.append(
+            PartnerFactory(
+                name=name,
+                tier=tier(slug),
+                revenue_12m=Decimal(150_000 + index * 180_000),
+                deals_won_12m=4 + index * 3,
+                enablement_completion_pct=30 + index * 5,
+            )
+        )
+    for partner in partners[::2]:
+        MembershipFactory(segment=emea, partner=partner)
+    contacts = [
+        ContactFactory(partner=partner, first_name=first, last_name=last, role=role)
+        for partner, (first, last, role) in zip(
+            partners,
+            [
+                ("Ana", "Silva", "sales"),
+                ("Ben", "Okafor", "technical"),
+                ("Chloé", "Martin", "sales"),
+                ("Dev", "Patel", "technical"),
+                ("Eva", "Novak", "marketing"),
+                ("Femi", "Adeyemi", "sales"),
+                ("Greta", "Lind", "technical"),
+                ("Hiro", "Tanaka", "executive"),
+                ("Ines", "Costa", "sales"),
+                ("Jon", "Berg", "technical"),
+            ],
+            strict=False,
+        )
+    ]
+    for index, item in enumerate(items[:3]):
+        for contact in contacts[: 8 - index * 2]:
+            EngagementEventFactory(
+                contact=contact,
+                content=item,
+                kind=EngagementKind.VIEW,
+                at=now - dt.timedelta(days=index * 9 + 2),
+            )
+    path = LearningPathFactory(
+        title="Cloud Architect certification track",
+        slug="cloud-architect-track",
+        description="From the basics of the platform to a certified cloud architect.",
+        awards_certification=cloud,
+        auto_enrol_segment=emea,
+        due_days=60,
+        min_tier=tier("silver"),
+    )
+    steps = [
+        LearningStepFactory(path=path, order=1, content=items[2], title="Platform overview"),
+        LearningStepFactory(path=path, order=2, content=items[1], title="Migration methods"),
+        LearningStepFactory(
+            path=path, order=3, content=items[4], title="Security design", quiz=QUIZ, pass_mark=80
+        ),
+    ]
+    for index, contact in enumerate(contacts):
+        done = index % 4
+        enrolled_at = now - dt.timedelta(days=50 - index * 4)
+        enrollment = EnrollmentFactory(
+            contact=contact,
+            path=path,
+            enrolled_at=enrolled_at,
+            progress_pct=round(100 * min(done, 3) / 3, 1),
+            completed_at=now - dt.timedelta(days=index) if done == 3 else None,
+            due_at=enrolled_at + dt.timedelta(days=60),
+        )
+        for step in steps[: min(done, 3)]:
+            StepCompletion.objects.create(enrollment=enrollment, step=step, completed_at=now)
+    LearningPathFactory(
+        title="Sales foundations", slug="sales-foundations", description="Positioning."
+    )
+    for index, partner in enumerate(partners[:9]):
+        PartnerCertificationFactory(
+            partner=partner,
+            certification=cloud,
+            expires_at=today + dt.timedelta(days=[12, 25, 200, 320, 400, -10, 90, 500, 18][index]),
+        )
+    for partner in partners[5:9]:
+        PartnerCertificationFactory(partner=partner, certification=security)
+    # the evaluation queues the moves the current requirements call for; one was decided
+    tiers.tiers_evaluate(apply=False)
+    first = TierChange.objects.pending().order_by("partner__name").first()
+    tiers.tier_change_reject(change=first, user=manager)
+    return {"path": path, "partners": partners}
+
+
+def test_manager_browses_enablement_and_runs_a_tier_what_if(
+    manager_page, browser_manager, screenshot
+):
+    # given a program with content, a path, certifications and partners across the tiers
+    data = build_program(browser_manager)
+    page = manager_page
+    base = page.live_server_url
+
+    # the content library
+    page.goto(f"{base}/enablement/content/")
+    expect(page.get_by_role("heading", name="Content library")).to_be_visible()
+    table = page.locator("#content-table")
+    expect(table.get_by_role("link", name="Partner price list 2026", exact=True)).to_be_visible()
+    expect(table).to_contain_text("EMEA cloud resellers")
+    expect(table).to_contain_text("Draft")
+    screenshot("enablement-content")
+    # an item's page says who can see it and how it is used
+    table.get_by_role("link", name="Cloud migration playbook", exact=True).click()
+    expect(page.locator("[data-stat=views]")).to_have_text("6")
+    expect(page.get_by_text("Members of EMEA cloud resellers")).to_be_visible()
+    screenshot("enablement-content-detail")
+    page.go_back()
+    # the form shows the input of the chosen source only
+    page.get_by_role("link", name="New content").click()
+    expect(page.get_by_label("File", exact=True)).to_be_visible()
+    page.get_by_text("Link to a URL").click()
+    expect(page.get_by_label("URL", exact=True)).to_be_visible()
+    expect(page.get_by_label("File", exact=True)).to_be_hidden()
+    page.wait_for_timeout(300)  # let the toggle's colour transition finish
+    screenshot("enablement-content-form")
+    page.go_back()
+    # filtering by type narrows it
+    page.get_by_label("Type").select_option("video")
+    page.get_by_role("button", name="Filter").click()
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table).to_contain_text("Product demo: analytics suite")
+
+    # a learning path
+    page.goto(f"{base}/enablement/paths/")
+    page.get_by_role("link", name="Cloud Architect certification track", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile("Cloud Architect certification track")))
+    expect(page.locator("#path-steps li")).to_have_count(3)
+    expect(page.locator("[data-stat=enrolled]")).to_have_text("10")
+    screenshot("enablement-path")
+    # its steps are edited in place: add one at the end, then move it up
+    page.get_by_role("link", name="Edit path and steps").click()
+    editor = page.locator("#steps-editor")
+    editor.get_by_label("Content").select_option(label="Partner price list 2026")
+    editor.get_by_label("Title").fill("Pricing essentials")
+    editor.get_by_role("button", name="Add step").click()
+    expect(editor.locator("li[data-step]")).to_have_count(4)
+    expect(editor.locator("li[data-step]").nth(3)).to_contain_text("Pricing essentials")
+    editor.get_by_role("button", name="Move step 4 up").click()
+    expect(editor.locator("li[data-step]").nth(2)).to_contain_text("Pricing essentials")
+    # a step without content is refused next to the field
+    editor.get_by_role("button", name="Add step").click()
+    expect(editor.locator(".invalid-feedback")).to_contain_text("This field is required")
+    expect(editor.locator("li[data-step]")).to_have_count(4)
+    screenshot("enablement-path-edit")
+
+    # the certification catalogue
+    page.goto(f"{base}/enablement/certifications/")
+    row = page.locator("#certification-table tr", has_text="Cloud Architect")
+    expect(row).to_contain_text("8")  # active holders
+    screenshot("enablement-certifications")
+    row.get_by_role("link", name="Cloud Architect", exact=True).click()
+    expect(page.locator("#holder-table tbody tr")).to_have_count(9)
+    screenshot("enablement-certification-detail")
+
+    # the partner page's enablement panel
+    partner = data["partners"][2]
+    page.goto(f"{base}/partners/{partner.pk}/")
+    panel = page.locator("[data-panel=enablement]")
+    expect(panel.locator("#enablement-panel")).to_be_visible()
+    expect(panel).to_contain_text("Cloud Architect certification track")
+    expect(panel).to_contain_text("Cloud Architect")
+    panel.scroll_into_view_if_needed()
+    screenshot("enablement-partner-panel")
+
+    # the tiers page and the what-if
+    page.goto(f"{base}/partners/tiers/")
+    expect(page.get_by_role("heading", name="Partner tiers")).to_be_visible()
+    expect(page.locator("[data-tier=gold] [data-partner-count]")).to_have_text("3")
+    expect(page.locator("#recent-table")).to_contain_text("Rejected")
+    screenshot("tiers")
+    # approving a pending change applies it in place
+    pending = page.locator("#pending-table tbody tr").first
+    pending_id = pending.get_attribute("id")
+    pending.get_by_role("button", name="Approve").click()
+    expect(page.locator(f"#{pending_id}")).to_contain_text("Applied")
+    page.get_by_role("link", name="What if…").click()
+    up = page.locator("[data-result=up]")
+    before = up.inner_text()
+    # when gold asked far less: no certifications and a lower revenue
+    page.get_by_label("Gold: Active certifications").fill("")
+    page.get_by_label("Gold: Revenue, 12 months").fill("300000")
+    page.get_by_label("Gold: Deals won, 12 months").fill("5")
+    # then the result updates without a page load and shows who would move up
+    expect(up).not_to_have_text(before)
+    expect(page.locator("#what-if-result")).to_contain_text("Gold")
+    expect(page.locator("input.changed")).to_have_count(3)
+    screenshot("tiers-what-if")
+    assert data["path"].steps.count() == 4
