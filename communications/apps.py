@@ -5,10 +5,14 @@ class CommunicationsConfig(AppConfig):
     name = "communications"
 
     def ready(self) -> None:
+        from partners.panels import partner_panel_register
         from segments.signals import segment_members_changed
 
         segment_members_changed.connect(
             _on_segment_members_changed, dispatch_uid="communications.segment_members_changed"
+        )
+        partner_panel_register(
+            key="messages", title="Messages", url_name="communications:partner-panel", order=30
         )
 
 

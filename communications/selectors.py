@@ -363,3 +363,97 @@ def survey_responses(*, survey: Survey) -> QuerySet[SurveyResponse]:
         .select_related("contact", "partner")
         .order_by("-answered_at", "-id")
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Manager portal: dashboard
+# ---------------------------------------------------------------------------------------
+
+
+def campaign_performance_recent(*, limit: int = 6) -> list[dict]:
+    """The latest campaigns past their draft (newest first) with campaign_stats each: one
+    query picks them, one GROUP BY counts only their messages."""
+    campaigns = list(
+        Campaign.objects.exclude(status=CampaignStatus.DRAFT)
+        .order_by("-created_at", "-id")
+        .values("id", "name", "status", "channel", "created_at")[:limit]
+    )
+    rows = {
+        row["campaign_id"]: row
+        for row in Message.objects.filter(campaign_id__in=[c["id"] for c in campaigns])
+        .values("campaign_id")
+        .annotate(**_message_counts())
+        .order_by()
+    }
+    return [{**campaign, **_shape_stats(rows.get(campaign["id"], {}))} for campaign in campaigns]
+
+
+def campaign_status_counts() -> dict[str, int]:
+    """How many campaigns are in each status (every status present, zero when none)."""
+    counts = dict(Campaign.objects.values_list("status").annotate(count=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in CampaignStatus.values}
+
+
+# ---------------------------------------------------------------------------------------
+# Manager portal: campaign pages and the partner page's messages panel
+# ---------------------------------------------------------------------------------------
+
+
+def campaigns_stats(*, campaign_ids: Sequence[int]) -> dict[int, dict]:
+    """campaign_stats of many campaigns in one GROUP BY query: {campaign id: stats}, zeros
+    for a campaign without messages."""
+    ids = list(campaign_ids)
+    rows = {
+        row["campaign_id"]: row
+        for row in Message.objects.filter(campaign_id__in=ids)
+        .values("campaign_id")
+        .annotate(**_message_counts())
+        .order_by()
+    }
+    return {campaign_id: _shape_stats(rows.get(campaign_id, {})) for campaign_id in ids}
+
+
+def campaign_occurrences(*, campaign: Campaign) -> QuerySet[CampaignOccurrence]:
+    """The campaign's occurrences, latest due first, with their partner (segment-join
+    occurrences) and how many messages each froze and sent."""
+    return (
+        CampaignOccurrence.objects.filter(campaign_id=campaign.pk)
+        .select_related("partner")
+        .annotate(
+            message_count=Count("messages"),
+            sent_count=Count("messages", filter=Q(messages__status=MessageStatus.SENT)),
+        )
+        .order_by("-due_at", "-id")
+    )
+
+
+def partner_messages(*, partner_id: int) -> QuerySet[Message]:
+    """Messages received by a partner's contacts, with campaign and contact, newest first."""
+    return (
+        Message.objects.filter(partner_id=partner_id)
+        .select_related("campaign", "contact")
+        .order_by("-created_at", "-id")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Partner portal: the inbox page
+# ---------------------------------------------------------------------------------------
+
+
+def inbox_unread_first(*, contact: Contact, unread_only: bool = False) -> QuerySet[Message]:
+    """The contact's inbox (inbox_for_contact) with unread messages first, then newest
+    first; only the unread ones if `unread_only`."""
+    messages = inbox_for_contact(contact=contact)
+    if unread_only:
+        messages = messages.filter(read_at__isnull=True)
+    is_unread = models.ExpressionWrapper(
+        Q(read_at__isnull=True), output_field=models.BooleanField()
+    )
+    return messages.alias(is_unread=is_unread).order_by("-is_unread", "-created_at", "-id")
+
+
+def survey_answers_of(*, contact: Contact, survey_ids) -> dict[int, SurveyResponse]:
+    """The contact's answers to these surveys, by survey id (one query)."""
+    answers = SurveyResponse.objects.filter(contact_id=contact.pk, survey_id__in=list(survey_ids))
+    return {answer.survey_id: answer for answer in answers}

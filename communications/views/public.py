@@ -4,7 +4,6 @@ the credential; a bad, forged or expired token answers 400 and changes nothing."
 
 from __future__ import annotations
 
-from django import forms
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -14,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from communications import tracking
+from communications.forms import PreferencesForm
 
 
 def _invalid_link(request: HttpRequest) -> HttpResponse:
@@ -61,39 +61,6 @@ class UnsubscribeView(View):
                 },
             )
         )
-
-
-class PreferencesForm(forms.Form):
-    receive_email = forms.BooleanField(
-        required=False, label="Send me e-mail from the partner program"
-    )
-    topics = forms.MultipleChoiceField(
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Topics I want to hear about",
-    )
-    max_per_week = forms.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=100,
-        label="At most this many messages a week",
-        help_text="Leave empty for the program's default.",
-    )
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["topics"].choices = tracking.preference_topics()
-
-    @classmethod
-    def initial_for(cls, preference) -> dict:
-        opted_out = set(preference.topics_opted_out or [])
-        return {
-            "receive_email": not preference.unsubscribed_all,
-            "topics": [
-                value for value, _ in tracking.preference_topics() if value not in opted_out
-            ],
-            "max_per_week": preference.max_per_week,
-        }
 
 
 @method_decorator(never_cache, name="dispatch")
