@@ -318,8 +318,8 @@ def demo_flush() -> int:
 @transaction.atomic
 def demo_logins_ensure() -> dict[str, tuple[str, str]]:
     """Create or reset the demo logins (idempotent): `manager` (staff, superuser) and
-    `partner`, linked to the first contact of the first demo partner if there is one.
-    Returns {role: (username, password)}."""
+    `partner`, linked to the first contact of the first demo partner if there is one (made
+    its company's partner admin). Returns {role: (username, password)}."""
     user_model = get_user_model()
     username, password = MANAGER_LOGIN
     manager, _ = user_model.objects.get_or_create(username=username)
@@ -343,6 +343,10 @@ def demo_logins_ensure() -> dict[str, tuple[str, str]]:
         Contact.objects.filter(user=partner_user).update(user=None, updated_at=timezone.now())
         contact.user = partner_user
         contact.save(update_fields=["user", "updated_at"])
+    if contact is not None and not contact.is_partner_admin:
+        # The demo partner user runs their company's portal: team and company profile.
+        contact.is_partner_admin = True
+        contact.save(update_fields=["is_partner_admin", "updated_at"])
     return {"channel manager": MANAGER_LOGIN, "partner user": PARTNER_LOGIN}
 
 

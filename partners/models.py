@@ -227,6 +227,13 @@ class Contact(models.Model):
     interests = models.JSONField(default=list, blank=True, help_text="A list of topic slugs.")
     language = models.CharField(max_length=10, default="en", db_index=True)
     email_opt_in = models.BooleanField(default=False, db_index=True)
+    # db_default too: bulk SQL inserts that name their columns (benchmarks) still work.
+    is_partner_admin = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="May edit the company profile and invite or deactivate colleagues in the "
+        "partner portal.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,

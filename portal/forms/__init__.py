@@ -1,0 +1,1 @@
+"""Forms of the partner portal, one module per area."""
