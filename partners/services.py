@@ -11,6 +11,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from partners.auditing import PARTNER_TAG_AUDIT_COLUMNS, partners_audited
 from partners.models import (
     Certification,
     Contact,
@@ -216,6 +217,14 @@ def partner_tags_replace(*, field: str, partner_ids_to_slugs: dict[int, Sequence
 
 
 def _apply_relations(*, partner: Partner, data: dict[str, Any]) -> None:
+    if not any(field in data for field in (*TAG_FIELDS, "certifications")):
+        return
+    # Tags are written set-based (no m2m signals): their audit entry is written the same way.
+    with partners_audited(partner_ids=[partner.id], columns=PARTNER_TAG_AUDIT_COLUMNS):
+        _apply_tags(partner=partner, data=data)
+
+
+def _apply_tags(*, partner: Partner, data: dict[str, Any]) -> None:
     for field in TAG_FIELDS:
         if field in data:
             partner_tags_replace(field=field, partner_ids_to_slugs={partner.id: data[field]})
@@ -340,6 +349,12 @@ def partners_rollup_performance(
         else:
             scope_sql, scope_params = f"p.id IN ({', '.join(['%s'] * len(ids))})", ids
     differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    audited = partners_audited(
+        partner_ids=None if partner_ids is None else ids,
+        with_records=partner_ids is None,
+        columns={"revenue_12m": "t.revenue_12m", "deals_won_12m": "t.deals_won_12m"},
+        operation="performance roll-up",
+    )
     sql = f"""
         WITH totals AS (
             SELECT p.id AS partner_id,
@@ -359,7 +374,7 @@ def partners_rollup_performance(
                OR partners_partner.deals_won_12m {differs} totals.deals_won)
         RETURNING partners_partner.id
     """
-    with connection.cursor() as cursor:
+    with audited, connection.cursor() as cursor:
         cursor.execute(sql, [start, *scope_params, timezone.now()])
         changed = [row[0] for row in cursor.fetchall()]
     partners_mark_changed(partner_ids=changed, reason="performance")

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("<int:pk>/", partners.PartnerDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", partners.PartnerUpdateView.as_view(), name="update"),
+    path("<int:pk>/history/", partners.PartnerHistoryView.as_view(), name="history"),
     path("<int:pk>/delete/", partners.PartnerDeleteView.as_view(), name="delete"),
     path("<int:pk>/contacts/new/", contacts.ContactCreateView.as_view(), name="contact-create"),
     path("contacts/<int:pk>/edit/", contacts.ContactUpdateView.as_view(), name="contact-update"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from partners import services
+from partners.auditing import contacts_audited, partners_audited
 from partners.imports.checks import (
     _boolean,
     _check_header,
@@ -103,7 +104,10 @@ def partners_import(*, file: IO[bytes], filename: str) -> ImportResult:
     check.duplicates("external_id", rows["external_id"])
     check.raise_if_any()
     attribute_columns = [name for name in frame.columns if name.startswith(ATTRIBUTE_PREFIX)]
-    with transaction.atomic():
+    with (
+        transaction.atomic(),
+        partners_audited(external_ids=rows["external_id"].tolist(), operation="import"),
+    ):
         return _partners_write(
             rows=rows, tags=tags, attributes=frame[attribute_columns] if attribute_columns else None
         )
@@ -187,7 +191,7 @@ def contacts_import(*, file: IO[bytes], filename: str) -> ImportResult:
     unknown = given[~given.isin(partner_ids.keys())].astype(str)
     check.add("partner_external_id", "No partner has the external_id " + _quoted(unknown) + ".")
     check.raise_if_any()
-    with transaction.atomic():
+    with transaction.atomic(), contacts_audited(emails=rows["email"].tolist(), operation="import"):
         return _contacts_write(rows=rows, partner_ids=partner_ids)
 
 

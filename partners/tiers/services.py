@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from partners.auditing import PARTNER_AUDIT_COLUMNS, partners_audited
 from partners.models import (
     Partner,
     Tier,
@@ -126,8 +127,15 @@ def _apply_moves(
     ids_by_target: dict[int | None, list[int]] = defaultdict(list)
     for row in rows:
         ids_by_target[row["target_tier_id"]].append(row["id"])
-    for target_tier_id, partner_ids in ids_by_target.items():
-        Partner.objects.filter(id__in=partner_ids).update(tier_id=target_tier_id, updated_at=now)
+    with partners_audited(
+        partner_ids=[row["id"] for row in rows],
+        columns={"tier": PARTNER_AUDIT_COLUMNS["tier"]},
+        operation="tier evaluation",
+    ):
+        for target_tier_id, partner_ids in ids_by_target.items():
+            Partner.objects.filter(id__in=partner_ids).update(
+                tier_id=target_tier_id, updated_at=now
+            )
     TierChange.objects.bulk_create(
         [change_for(row, TierChangeStatus.APPLIED) for row in rows], batch_size=BATCH_SIZE
     )
@@ -220,9 +228,14 @@ def tier_change_approve(*, change: TierChange, user) -> TierChange:
     change, partner_tier_id = _lock_for_decision(change)
     now = timezone.now()
     if partner_tier_id == change.from_tier_id:
-        Partner.objects.filter(pk=change.partner_id).update(
-            tier_id=change.to_tier_id, updated_at=now
-        )
+        with partners_audited(
+            partner_ids=[change.partner_id],
+            columns={"tier": PARTNER_AUDIT_COLUMNS["tier"]},
+            operation="tier change approved",
+        ):
+            Partner.objects.filter(pk=change.partner_id).update(
+                tier_id=change.to_tier_id, updated_at=now
+            )
         change.status = TierChangeStatus.APPLIED
         partners_mark_changed(partner_ids=[change.partner_id], reason="tier")
     else:

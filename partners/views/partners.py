@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.views import View
 from django_countries import countries
 
+from audit.selectors import history_page_rows, object_history
 from partners import exports, selectors, services
 from partners.access import StaffRequiredMixin
 from partners.forms import PartnerForm
@@ -270,6 +272,25 @@ class PartnerDetailView(StaffRequiredMixin, View):
             "panels": partner_panels(),
         }
         return render(request, "partners/partner_detail.html", context)
+
+
+HISTORY_PAGE_SIZE = 20
+
+
+class PartnerHistoryView(StaffRequiredMixin, View):
+    """The partner page's History card (fragment): who changed the partner, when and what —
+    a manager, an API client, or a named system job (imports, roll-ups, tier evaluation)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        partner = _get_partner(pk)
+        history = object_history(model=Partner, object_id=partner.pk)
+        page = Paginator(history, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+        context = {
+            "page_obj": page,
+            "rows": history_page_rows(page=page, model=Partner),
+            "history_url": reverse("partners:history", args=[partner.pk]),
+        }
+        return render(request, "audit/_history_panel.html", context)
 
 
 def add_service_errors(form, error: ValidationError) -> None:

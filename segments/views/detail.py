@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from audit.selectors import history_page_rows, object_history
 from partners.access import StaffRequiredMixin
 from partners.models import Partner
 from segments import selectors, services
@@ -24,6 +25,7 @@ TABS = {
     "events": "Joins & leaves",
     "runs": "Evaluation runs",
     "explain": "Explain",
+    "history": "History",
 }
 PAGE_SIZE = 25
 HISTORY_DAYS = 90
@@ -94,6 +96,11 @@ def detail_context(request, segment: Segment, members_form: StaticMembersForm | 
         context["page_obj"] = Paginator(events, PAGE_SIZE).get_page(page_number)
     elif tab == "runs":
         context["page_obj"] = Paginator(runs, PAGE_SIZE).get_page(page_number)
+    elif tab == "history":
+        # Changes of the definition (name, rule, kind, active…): who, when, old → new.
+        changes = object_history(model=Segment, object_id=segment.pk)
+        context["page_obj"] = Paginator(changes, PAGE_SIZE).get_page(page_number)
+        context["rows"] = history_page_rows(page=context["page_obj"], model=Segment)
     return context
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.context import audit_actor
 from partners.imports import ImportValidationError, contacts_import
 
 
@@ -16,8 +17,9 @@ class ImportCommand(BaseCommand):
         parser.add_argument("file", type=Path, help="A .csv or .xlsx file in the import columns.")
 
     def handle(self, *args, file: Path, **options):
+        command = self.__module__.rsplit(".", 1)[-1]
         try:
-            with file.open("rb") as handle:
+            with file.open("rb") as handle, audit_actor(system=f"{command} command"):
                 result = self.import_function(file=handle, filename=file.name)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror or error}") from None
