@@ -1,7 +1,7 @@
 """The test suite: real PostgreSQL and Redis (DATABASE_URL, REDIS_URL)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import REST_FRAMEWORK, env
 
 SECRET_KEY = "test-only-secret-key"
 DEBUG = False
@@ -17,6 +17,14 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Real-worker tests send to a queue of their own, so parallel runs never take each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits far above what any test sends: the counters live in this one process-wide cache,
+# shared by every test of a run. tests/prm/test_auth_hardening.py lowers them to prove they work.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": dict.fromkeys(
+        REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "100000/hour"
+    ),
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = "/tmp/prm-test-media"

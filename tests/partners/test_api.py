@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from partners.models import Contact, Partner
 from tests.partners.factories import (
@@ -36,7 +36,11 @@ class TestAuthentication:
         )
         # then
         assert response.status_code == 200
-        assert response.json()["token"] == Token.objects.get(user__username="ana").key
+        token = response.json()["token"]
+        # Only a digest is stored; the token is the one that authenticates its user.
+        assert AuthToken.objects.get(user__username="ana").digest != token
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        assert api_client.get(PARTNERS_URL).status_code == 200
 
     def test_token_endpoint_rejects_a_wrong_password_with_400(self, api_client):
         UserFactory(username="ana", is_staff=True)
