@@ -5,7 +5,9 @@ COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir .
 COPY . .
 ENV DJANGO_SETTINGS_MODULE=prm.settings.production
-RUN DJANGO_SECRET_KEY=build-only-secret-key-that-is-long-enough-for-checks-xxxxxxxx \
+# collectstatic loads the production settings, which want a strong key: a throwaway one,
+# made here and never stored in the image.
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
     DJANGO_ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput
 EXPOSE 8000

@@ -7,6 +7,7 @@ $PRM_SCREENSHOT_DIR (default var/screenshots) for people to look at.
 """
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,38 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 900}}
+
+
+# Console errors a test may provoke on purpose: the browser reports every 4xx answer (a form
+# sent with bad input, a page the user may not see) and htmx logs the ones it does not swap.
+# A 5xx, an uncaught exception or a content security policy violation always fails the test.
+EXPECTED_CONSOLE_ERRORS = re.compile(
+    r"Failed to load resource: the server responded with a status of 4\d\d"
+    r"|Response Status Error Code 4\d\d from "
+)
+
+
+def watch_console(page) -> list[str]:
+    """The list that the page's uncaught script errors and unexpected console errors (a content
+    security policy violation is one) are added to, as they happen."""
+    problems: list[str] = []
+
+    def on_console(message):
+        if message.type == "error" and not EXPECTED_CONSOLE_ERRORS.search(message.text):
+            problems.append(f"console error at {page.url}: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"uncaught error at {page.url}: {error}"))
+    return problems
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, failing the test on any uncaught script error and any console
+    error it did not provoke on purpose."""
+    problems = watch_console(page)
+    yield page
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

@@ -152,8 +152,10 @@ def test_manager_sees_the_dashboard_charts_and_filters_the_ecosystem_map(manager
     for chart_id in ("chart-tier", "chart-region", "chart-type", "chart-stage", "chart-trend"):
         canvas = page.locator(f'canvas[data-chart="{chart_id}"]')
         expect(canvas).to_be_visible()
+    # Functions, not expression strings: Playwright evals a string in the page, which the
+    # content security policy forbids.
     page.wait_for_function(
-        "Array.from(document.querySelectorAll('canvas[data-chart]'))"
+        "() => Array.from(document.querySelectorAll('canvas[data-chart]'))"
         ".every(c => Chart.getChart(c) !== undefined)"
     )
     expect(page.locator("#campaign-performance")).to_contain_text("Q4 cloud launch")
@@ -164,7 +166,7 @@ def test_manager_sees_the_dashboard_charts_and_filters_the_ecosystem_map(manager
     # when they switch the trend to 90 days, the chart is redrawn in place
     page.locator("#segment-trend").get_by_role("link", name="90 days").click()
     page.wait_for_function(
-        "Chart.getChart(document.querySelector('canvas[data-chart=\"chart-trend\"]'))"
+        "() => Chart.getChart(document.querySelector('canvas[data-chart=\"chart-trend\"]'))"
         "?.data.labels.length === 90"
     )
 
