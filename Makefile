@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format check bench-import bench-seed bench-segments clean
+.PHONY: run test install lint format check bench-import bench-seed bench-segments bench-load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-seed: $(STAMP)
 
 bench-segments: $(STAMP)
 	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_segments --partners 1000000 --segments 200
+
+## make bench-load: gunicorn + 20 locust users for 60 s on prm_load (100k partners, seeded once).
+bench-load: $(STAMP)
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_load --partners 100000 --users 20 --duration 60
 
 clean:
 	rm -rf var staticfiles
