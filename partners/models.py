@@ -180,6 +180,19 @@ class Partner(models.Model):
     attributes = models.JSONField(
         default=dict, blank=True, help_text="Custom key/values added without a migration."
     )
+    # db_default too: bulk SQL inserts that name their columns (benchmarks) still work.
+    is_at_risk = models.BooleanField(
+        default=False,
+        db_default=False,
+        db_index=True,
+        help_text="Revenue and engagement both falling; refreshed by insights on a schedule.",
+    )
+    at_risk_reasons = models.JSONField(
+        default=list,
+        db_default=[],
+        blank=True,
+        help_text="Why the partner is at risk: the revenue and engagement figures compared.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

@@ -81,6 +81,7 @@ class FieldType(StrEnum):
     TEXT = "text"
     SEGMENT = "segment"
     CUSTOM = "custom"
+    BOOLEAN = "boolean"
 
 
 @dataclass(frozen=True)

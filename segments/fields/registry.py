@@ -83,6 +83,15 @@ FIELDS: dict[str, FieldSpec] = {
             help_text="How far revenue (12 months) is below the next tier's minimum, in percent "
             "of that minimum; negative when above it, empty at the top tier.",
         ),
+        FieldSpec(
+            name="at_risk",
+            type=FieldType.BOOLEAN,
+            label="At risk",
+            column="is_at_risk",
+            choices=((True, "Yes"), (False, "No")),
+            help_text="Revenue (last 3 months against the 3 before) and engagement both falling; "
+            "refreshed daily by insights.",
+        ),
         FieldSpec(name="joined_at", type=FieldType.DATE, label="Joined", column="joined_at"),
         FieldSpec(
             name="last_activity_at",

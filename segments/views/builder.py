@@ -30,8 +30,17 @@ class SegmentBuilderView(StaffRequiredMixin, View):
 
     def get(self, request, *args, **kwargs):
         self.segment = self.get_segment()
-        initial = SegmentForm.initial_for(self.segment) if self.segment else {}
+        initial = SegmentForm.initial_for(self.segment) if self.segment else self.prefill()
         return self.render(SegmentForm(initial=initial))
+
+    def prefill(self) -> dict[str, str]:
+        """A new segment may start from ?rule=<JSON>&name=…&objective=… (e.g. a suggested
+        segment from insights); the rule is checked on save like any other."""
+        return {
+            key: self.request.GET[key][:20000]
+            for key in ("rule", "name", "objective")
+            if self.request.GET.get(key)
+        }
 
     def post(self, request, *args, **kwargs):
         self.segment = self.get_segment()

@@ -25,6 +25,7 @@ FIELD_GROUPS = {
     "last_activity_at": "Performance",
     "next_tier_gap_pct": "Performance",
     "enablement_completion_pct": "Performance",
+    "at_risk": "Performance",
     "industries": "Capabilities",
     "technologies": "Capabilities",
     "certifications": "Capabilities",

@@ -353,6 +353,12 @@
           }));
         }));
         break;
+      case "boolean":
+        var flag = this.choiceSelect([{ value: "true", label: "Yes" }, { value: "false", label: "No" }],
+          node.value === undefined ? undefined : String(node.value),
+          function (value) { set(value === "" ? undefined : value === "true"); });
+        box.appendChild(flag);
+        break;
       case "none":
         box.appendChild(el("span", { className: "text-body-secondary small", text: "(no value)" }));
         break;

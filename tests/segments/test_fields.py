@@ -29,6 +29,7 @@ DESIGN_FIELDS = {
     "engagement_score": "number",
     "enablement_completion_pct": "number",
     "next_tier_gap_pct": "number",
+    "at_risk": "boolean",  # set by insights (issue 9)
     "joined_at": "date",
     "last_activity_at": "date",
     "industries": "tags",
@@ -57,6 +58,7 @@ def test_the_registry_has_every_field_of_the_design_with_its_type():
         (FieldType.TEXT, ("eq", "contains", "startswith")),
         (FieldType.SEGMENT, ("in", "not_in")),
         (FieldType.CUSTOM, ("eq", "ne", "in", "gt", "gte", "lt", "lte", "exists")),
+        (FieldType.BOOLEAN, ("eq", "ne")),
     ],
 )
 def test_each_type_has_the_operators_of_the_design(field_type, ops):

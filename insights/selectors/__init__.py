@@ -1,0 +1,48 @@
+"""Reads for insights, each a few set-based SQL queries into pandas DataFrames (PostgreSQL).
+
+Segment membership over time comes from the join/leave history: a partner is a member at the
+end of a period when it joined before that moment and had not left by then (a membership
+without any recorded event counts from its joined_at). Revenue, deals and the 12-month revenue
+are read from the monthly performance records, so past periods use the figures of their time.
+"""
+
+from insights.selectors.base import insight_segments, insights_supported
+from insights.selectors.features import (
+    CLUSTER_NUMERIC_FEATURES,
+    CLUSTER_TAG_FEATURES,
+    partner_features,
+    partner_names,
+)
+from insights.selectors.kpis import (
+    KPI_COLUMNS,
+    segment_at_risk_counts,
+    segment_kpis,
+    segment_latest_kpis,
+)
+from insights.selectors.matrix import MATRIX_SAMPLE_SIZE, QUADRANTS, value_need_matrix
+from insights.selectors.revenue import (
+    partner_forecasts,
+    partner_monthly_revenue,
+    segment_forecasts,
+    segment_monthly_revenue,
+)
+
+__all__ = [
+    "CLUSTER_NUMERIC_FEATURES",
+    "CLUSTER_TAG_FEATURES",
+    "KPI_COLUMNS",
+    "MATRIX_SAMPLE_SIZE",
+    "QUADRANTS",
+    "insight_segments",
+    "insights_supported",
+    "partner_features",
+    "partner_forecasts",
+    "partner_monthly_revenue",
+    "partner_names",
+    "segment_at_risk_counts",
+    "segment_forecasts",
+    "segment_kpis",
+    "segment_latest_kpis",
+    "segment_monthly_revenue",
+    "value_need_matrix",
+]
