@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal.forms.team import PortalPasswordResetForm
-from prm import views
+from prm import brute_force, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,9 +17,10 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password reset by e-mail; the same confirm page sets the password of an invited login.
+    # Rate-limited per address and per e-mail (prm/brute_force.py).
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
+        brute_force.PasswordResetView.as_view(
             form_class=PortalPasswordResetForm,
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
@@ -48,6 +49,7 @@ urlpatterns = [
     path("partners/", include("partners.urls")),
     path("segments/", include("segments.urls")),
     path("enablement/", include("enablement.urls")),
+    path("insights/", include("insights.urls")),
     path("", include("communications.urls")),
     # Partner self-service portal.
     path("portal/", include("portal.urls")),

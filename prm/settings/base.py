@@ -6,10 +6,13 @@ per-environment defaults.
 https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state of the embedded quick start (SQLite file, broker folders, uploads).
@@ -62,32 +65,75 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: stored hashed, expiring (prm/api/auth.py)
+    "axes",  # sign-in lockout and the record of attempts (prm/brute_force.py)
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_countries",
+    "auditlog",
+    "csp",
 ]
 LOCAL_APPS = [
+    "audit",  # the lowest layer: every app may import it
     "prm",
     "partners",
     "segments",
     "enablement",
     "communications",
     "portal",
+    "insights",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a sign-in refused by the lockout into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# SECURITY HEADERS AND CONTENT SECURITY POLICY
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# ------------------------------------------------------------------------------
+# Every environment sends these, so the test suite and the browser tests run under them;
+# production.py adds what needs HTTPS (HSTS, secure cookies, the redirect).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # No inline script, no eval: behaviours live in static/js, data in json_script blocks.
+        "script-src": [SELF],
+        # Inline styles are allowed, scripts are not. Progress bars and heat-map cells set
+        # their width and colour in style attributes, and e-mail bodies shown in sandboxed
+        # srcdoc frames (which inherit this policy) carry their own <style> and style
+        # attributes. CSS cannot run code, and cannot send anything to another host either:
+        # images, fonts and requests go to 'self' only.
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Hosts that serve the images of campaign e-mails (shown in the inbox and the
+        # previews), e.g. "https://cdn.example.com"; none by default.
+        "img-src": [SELF, "data:", *env.list("DJANGO_CSP_EXTRA_IMG_SRC", default=[])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
@@ -100,6 +146,45 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before any password is checked.
+    "prm.brute_force.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# SIGN-IN LOCKOUT (django-axes)
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# ------------------------------------------------------------------------------
+# After PRM_LOGIN_FAILURE_LIMIT failed sign-ins of one username from one address, that pair is
+# refused (429) for PRM_LOGIN_LOCKOUT_MINUTES, on every sign-in route: the sign-in page, the
+# admin's and POST /api/auth/token/. Another attempt during the wait starts it again.
+AXES_FAILURE_LIMIT = env.int("PRM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PRM_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure kept, not only the counter
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "prm.brute_force.lockout_response"
+# The same client address as the API rate limits (REST_FRAMEWORK["NUM_PROXIES"]).
+AXES_CLIENT_IP_CALLABLE = "prm.api.throttling.client_ip"
+# Behind a reverse proxy: how many proxies append to X-Forwarded-For. 0 = none, the header is
+# ignored (a client could otherwise pick its own address and escape lockout and rate limits).
+PRM_TRUSTED_PROXY_COUNT = env.int("PRM_TRUSTED_PROXY_COUNT", default=0)
+
+# API TOKENS (django-rest-knox)
+# https://jazzband.github.io/django-rest-knox/settings/
+# ------------------------------------------------------------------------------
+# Every token expires: an integration asks for a new one before then (a leaked token is
+# worth PRM_API_TOKEN_TTL_DAYS at most). Only a SHA-512 digest of a token is stored.
+PRM_API_TOKEN_TTL_DAYS = env.int("PRM_API_TOKEN_TTL_DAYS", default=90)
+if PRM_API_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured("PRM_API_TOKEN_TTL_DAYS must be 1 or more: every token expires.")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=PRM_API_TOKEN_TTL_DAYS),
+    # Bounds the live tokens of one user (each sign-in through the API makes one); 0 = none.
+    "TOKEN_LIMIT_PER_USER": env.int("PRM_API_TOKEN_LIMIT_PER_USER", default=20) or None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # TEMPLATES AND STATIC FILES
 # ------------------------------------------------------------------------------
@@ -183,9 +268,23 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REST_FRAMEWORK = {
     # Token first, so that an anonymous request is answered 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "prm.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Counted in the default cache (Redis in production). "api-token" is per address, on
+    # POST /api/auth/token/; "password-reset*" guard the reset form (prm/brute_force.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "prm.api.throttling.AnonRateThrottle",
+        "prm.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("PRM_API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("PRM_API_THROTTLE_USER", default="600/minute"),
+        "api-token": env.str("PRM_API_THROTTLE_TOKEN", default="10/minute"),
+        "password-reset": env.str("PRM_PASSWORD_RESET_THROTTLE", default="10/hour"),
+        "password-reset-email": env.str("PRM_PASSWORD_RESET_EMAIL_THROTTLE", default="3/hour"),
+    },
+    "NUM_PROXIES": PRM_TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["prm.api.permissions.IsChannelManager"],
     "DEFAULT_PAGINATION_CLASS": "prm.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -194,7 +293,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "prm.api.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "prm.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -208,7 +307,27 @@ SPECTACULAR_SETTINGS = {
         "ContactRoleEnum": "partners.models.ContactRole",
         "TopicEnum": "communications.models.Topic",
     },
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files, never from a CDN:
+    # the docs work offline and under the content security policy.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# AUDIT TRAIL
+# https://django-auditlog.readthedocs.io/en/latest/usage.html#settings
+# ------------------------------------------------------------------------------
+# Our entry model adds the name of the system job that made a change (audit.models).
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
+# Changes are stored as text ({field: [old, new]}, "None" for empty), as set-based writes store
+# them too (audit.services), so every entry reads the same.
+AUDITLOG_STORE_JSON_CHANGES = False
+# A tier or a partner in a history by name, not by id.
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+# django-auditlog's own migrations create its default LogEntry table even when it is swapped
+# out for ours; unused, it would only block TRUNCATE (its user foreign key) in transactional
+# tests. Without migrations the app's swapped model gets no table.
+MIGRATION_MODULES = {"auditlog": None}
 
 # PRM
 # ------------------------------------------------------------------------------
@@ -298,6 +417,15 @@ CELERY_BEAT_SCHEDULE = {
         # After the engagement (02:30) and the monthly performance (02:15) roll-ups.
         "task": "partners.tasks.tiers_evaluate_task",
         "schedule": crontab(minute=0, hour=3),
+    },
+    "insights-at-risk-refresh": {
+        # After the monthly performance (02:15) and engagement (02:30) roll-ups.
+        "task": "insights.tasks.partners_at_risk_refresh_task",
+        "schedule": crontab(minute=45, hour=3),
+    },
+    "insights-weekly-digest": {
+        "task": "insights.tasks.weekly_digest_task",
+        "schedule": crontab(minute=0, hour=7, day_of_week=1),
     },
     "partners-monthly-rollup": {
         "task": "partners.tasks.partners_rollup_performance_task",
