@@ -820,7 +820,9 @@ def segments_claim_due(*, now: dt.datetime | None = None) -> list[int]:
 
 def evaluation_runs_sweep_stuck(*, older_than_minutes: int | None = None) -> int:
     """Mark runs left "running" by a lost worker as failed, so nothing looks in progress forever."""
-    minutes = older_than_minutes or settings.PRM_SEGMENT_STUCK_RUN_MINUTES
+    minutes = (
+        settings.PRM_SEGMENT_STUCK_RUN_MINUTES if older_than_minutes is None else older_than_minutes
+    )
     cutoff = timezone.now() - dt.timedelta(minutes=minutes)
     return EvaluationRun.objects.filter(
         status=EvaluationStatus.RUNNING, started_at__lt=cutoff

@@ -8,7 +8,7 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import MIDDLEWARE, env
 
 # Words of the keys that are written down somewhere (local.py, test.py, the Dockerfile's
 # build step, tutorials): such a key signs nothing in production.
@@ -58,7 +58,27 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default=""))
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# With acks_late, Redis hands a task whose worker died to another worker once this many
+# seconds pass without an acknowledgement (kombu's default is an hour). It must exceed the
+# longest task; the sweepers of stuck runs and messages cover the time until then.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=900)
+}
+# Static files straight from gunicorn (WhiteNoise): hashed names, compressed, cached for ever.
+MIDDLEWARE = [
+    *MIDDLEWARE[:1],
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "DJANGO_STATICFILES_STORAGE",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://"))}
 
 # SECURITY
