@@ -3,7 +3,12 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
+from portal.views import apply as apply_views
+from portal.views import company as company_views
 from portal.views import home
+from portal.views import inbox as inbox_views
+from portal.views import learning as learning_views
+from portal.views import team as team_views
 from portal.views.base import PortalView
 
 
@@ -16,11 +21,74 @@ app_name = "portal"
 urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
     # learning (content, paths, quizzes, certifications)
-    path("learning/", _Placeholder.as_view(), name="learning"),
+    path("learning/", learning_views.LearningView.as_view(), name="learning"),
+    path(
+        "learning/content/<int:pk>/",
+        learning_views.ContentDetailView.as_view(),
+        name="learning-content",
+    ),
+    path("learning/paths/<int:pk>/", learning_views.PathDetailView.as_view(), name="learning-path"),
+    path(
+        "learning/paths/<int:pk>/enrol/",
+        learning_views.PathEnrolView.as_view(),
+        name="learning-path-enrol",
+    ),
+    path(
+        "learning/steps/<int:pk>/complete/",
+        learning_views.StepCompleteView.as_view(),
+        name="learning-step-complete",
+    ),
+    path(
+        "learning/steps/<int:pk>/quiz/",
+        learning_views.StepQuizView.as_view(),
+        name="learning-step-quiz",
+    ),
     # inbox (messages, surveys)
-    path("inbox/", _Placeholder.as_view(), name="inbox"),
+    path("inbox/", inbox_views.InboxView.as_view(), name="inbox"),
+    path("inbox/<int:pk>/", inbox_views.MessageDetailView.as_view(), name="inbox-message"),
+    path("inbox/<int:pk>/survey/", inbox_views.SurveyAnswerView.as_view(), name="inbox-survey"),
     # company profile, contacts, preferences
-    path("company/", _Placeholder.as_view(), name="company"),
+    path("company/", company_views.CompanyView.as_view(), name="company"),
+    path("company/edit/", company_views.CompanyEditView.as_view(), name="company-edit"),
+    path("company/contacts/", company_views.ContactListView.as_view(), name="company-contacts"),
+    path(
+        "company/contacts/new/",
+        company_views.ContactCreateView.as_view(),
+        name="company-contact-new",
+    ),
+    path(
+        "company/contacts/<int:pk>/edit/",
+        company_views.ContactEditView.as_view(),
+        name="company-contact-edit",
+    ),
+    path(
+        "company/contacts/<int:pk>/delete/",
+        company_views.ContactDeleteView.as_view(),
+        name="company-contact-delete",
+    ),
+    path(
+        "company/contacts/<int:pk>/preferences/",
+        company_views.ContactPreferencesView.as_view(),
+        name="company-contact-preferences",
+    ),
     # team (invite, deactivate)
-    path("team/", _Placeholder.as_view(), name="team"),
+    path("team/", team_views.TeamView.as_view(), name="team"),
+    path("team/<int:pk>/deactivate/", team_views.DeactivateView.as_view(), name="team-deactivate"),
+    path("team/<int:pk>/reactivate/", team_views.ReactivateView.as_view(), name="team-reactivate"),
+    path("team/<int:pk>/invite/", team_views.GrantAccessView.as_view(), name="team-grant"),
+    path("team/<int:pk>/resend/", team_views.ResendInviteView.as_view(), name="team-resend"),
+    # partner application: the public form and the managers' review (staff only)
+    path("apply/", apply_views.ApplyView.as_view(), name="apply"),
+    path("apply/thanks/", apply_views.ApplyThanksView.as_view(), name="apply-thanks"),
+    path("applications/", apply_views.ApplicationListView.as_view(), name="applications"),
+    path(
+        "applications/<int:pk>/approve/",
+        apply_views.ApproveView.as_view(),
+        name="application-approve",
+    ),
+    path(
+        "applications/<int:pk>/reject/",
+        apply_views.RejectView.as_view(),
+        name="application-reject",
+    ),
 ]

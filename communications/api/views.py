@@ -2,8 +2,9 @@
 
 Channel managers run campaigns, read their stats and messages, edit any contact's
 preferences and read survey summaries. Partner users have their inbox (portal messages,
-read state, survey answers) and their own company's contacts' preferences; whatever is not
-theirs is a 404.
+read state, survey answers) and their own company's contacts' preferences, every row through
+partners.scoping; whatever is not theirs is a 404, and a foreign contact id in a payload is
+rejected like an unknown one.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from communications.filters import (
 from communications.models import ContactPreference, Message, Survey, SurveyResponse
 from partners.api.permissions import IsManagerOrPartnerUser, IsPartnerUser, request_contact
 from partners.models import Contact
+from partners.scoping import scoped
 
 AUDIENCE_SAMPLE_SIZE = 10
 AUDIENCE_SAMPLE_MAX = 100
@@ -292,8 +294,16 @@ class ContactPreferenceViewSet(
         contacts = Contact.objects.select_related("preference")
         contact = request_contact(self.request)
         if contact is not None:
-            return contacts.filter(partner_id=contact.partner_id)
+            return scoped(contacts, partner=contact.partner)
         return contacts
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        contact = request_contact(self.request)
+        if contact is not None and not kwargs.get("many") and "contact" in serializer.fields:
+            # A payload's contact id must be one of the partner's own contacts.
+            serializer.fields["contact"].queryset = scoped(Contact, partner=contact.partner)
+        return serializer
 
     def _save(self, contact: Contact, data: dict) -> Contact:
         data = {key: value for key, value in data.items() if key != "contact"}
@@ -344,14 +354,18 @@ class InboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
             return Message.objects.none()
-        return selectors.inbox_for_contact(contact=self.contact)
+        return scoped(
+            selectors.inbox_for_contact(contact=self.contact), partner=self.contact.partner
+        )
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
         if self.request.user.is_authenticated and self.contact is not None:
             context["answers"] = {
                 answer.survey_id: answer
-                for answer in SurveyResponse.objects.filter(contact=self.contact)
+                for answer in scoped(SurveyResponse, partner=self.contact.partner).filter(
+                    contact=self.contact
+                )
             }
         return context
 

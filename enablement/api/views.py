@@ -1,8 +1,9 @@
 """Enablement API: thin ViewSets over enablement.services and enablement.selectors.
 
-Channel managers use everything. Partner users read what their audience allows and act on
-their own enrolments; every queryset they reach is scoped by their contact, so another
-person's (or partner's) object is a 404.
+Channel managers use everything. Partner users read what their audience allows (content,
+paths and the certification catalogue are not partner-owned: enablement's gating selectors
+decide) and act on their own enrolments, which go through partners.scoping as well as being
+narrowed to their contact, so another person's (or partner's) object is a 404.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from enablement.filters import (
 from enablement.models import EngagementKind, LearningStep
 from partners.api.permissions import IsManagerOrPartnerUser, request_contact
 from partners.models import Contact
+from partners.scoping import scoped
 
 
 class PartnerScopedViewSet(viewsets.ModelViewSet):
@@ -188,7 +190,7 @@ class EnrollmentViewSet(PartnerScopedViewSet):
         return selectors.enrollment_list()
 
     def partner_queryset(self, contact: Contact):
-        return selectors.enrollment_list(contact=contact)
+        return scoped(selectors.enrollment_list(contact=contact), partner=contact.partner)
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from partners import tiers
+from partners.api.permissions import request_contact
 from partners.api.tier_serializers import (
     ThresholdErrorsSerializer,
     TierChangeSerializer,
@@ -25,6 +26,7 @@ from partners.api.tier_serializers import (
     WhatIfResultSerializer,
 )
 from partners.models import Partner, TierChangeSource
+from partners.scoping import scoped
 from partners.tiers.filters import TierChangeFilterSet
 from prm.api.permissions import IsChannelManager
 
@@ -144,6 +146,16 @@ class PartnerTierProgressViewSet(viewsets.GenericViewSet):
     permission_classes = [IsChannelManagerOrOwnPartner]
     filter_backends: list = []
     pagination_class = None
+
+    def get_queryset(self):
+        # A partner user's partners are only their own (partners.scoping): another
+        # company's id is a 404, as everywhere in the portal, not a 403 that confirms it.
+        if IsChannelManager().has_permission(self.request, self):
+            return super().get_queryset()
+        contact = request_contact(self.request)
+        if contact is None:
+            return Partner.objects.none()
+        return scoped(super().get_queryset(), partner=contact.partner)
 
     @extend_schema(responses=TierProgressSerializer)
     @action(detail=True, methods=["get"], url_path="tier-progress")

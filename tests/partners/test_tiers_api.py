@@ -73,7 +73,8 @@ class TestAccess:
     ):
         own = partner_user.contact.partner
         assert partner_client.get(progress_url(own)).status_code == 200
-        assert partner_client.get(progress_url(PartnerFactory())).status_code == 403
+        # another company's partner is not there at all (partners.scoping): 404, not 403
+        assert partner_client.get(progress_url(PartnerFactory())).status_code == 404
 
     def test_the_api_root_still_lists_partners(self, manager_client):
         body = manager_client.get("/api/").json()
