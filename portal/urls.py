@@ -1,7 +1,6 @@
 """Partner portal pages, under /portal/. Each area keeps its routes in its own block."""
 
 from django.urls import path
-from django.views.generic import TemplateView
 
 from portal.views import apply as apply_views
 from portal.views import company as company_views
@@ -9,12 +8,6 @@ from portal.views import home
 from portal.views import inbox as inbox_views
 from portal.views import learning as learning_views
 from portal.views import team as team_views
-from portal.views.base import PortalView
-
-
-class _Placeholder(PortalView, TemplateView):
-    template_name = "portal/home.html"
-
 
 app_name = "portal"
 
