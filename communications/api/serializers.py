@@ -10,6 +10,7 @@ from communications.models import (
     CampaignOccurrence,
     ContactPreference,
     Message,
+    SuppressionReason,
     Survey,
     SurveyResponse,
     Topic,
@@ -72,7 +73,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         default=False,
         help_text="On create: schedule it at once (if that fails, nothing is saved).",
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null when made by a system job or when its author's account was deleted.
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Campaign
@@ -122,14 +126,33 @@ class CampaignSerializer(serializers.ModelSerializer):
         return fields
 
 
-class TemplateErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField(allow_null=True)
-    message = serializers.CharField()
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {
+                        "line": {"type": "integer", "nullable": True},
+                        "message": {"type": "string"},
+                    },
+                    "required": ["line", "message"],
+                },
+                {"type": "string"},
+            ]
+        },
+    }
+)
+class TemplateErrorsField(serializers.ListField):
+    """A template's errors: {line, message} for a template that does not render, a plain
+    message for a missing or blank one (found by the fuzz test: the schema had only the
+    first)."""
 
 
 class CampaignErrorsSerializer(serializers.Serializer):
-    subject_template = TemplateErrorSerializer(many=True, required=False)
-    body_template = TemplateErrorSerializer(many=True, required=False)
+    subject_template = TemplateErrorsField(required=False)
+    body_template = TemplateErrorsField(required=False)
     include_segments = serializers.ListField(child=serializers.CharField(), required=False)
     scheduled_at = serializers.ListField(child=serializers.CharField(), required=False)
     audience = serializers.ListField(child=serializers.CharField(), required=False)
@@ -205,6 +228,11 @@ class MessageSerializer(serializers.ModelSerializer):
     contact_email = serializers.CharField(source="contact.email", read_only=True)
     contact_name = serializers.CharField(source="contact.full_name", read_only=True)
     partner_name = serializers.CharField(source="partner.name", read_only=True)
+    # Declared: a read-only model field loses allow_blank, and the schema then left out the
+    # "" of every message that was not suppressed.
+    suppression_reason = serializers.ChoiceField(
+        choices=SuppressionReason.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Message

@@ -79,7 +79,7 @@ class ContentItemReadSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))  # null: no file, a link
     def get_download_url(self, item: ContentItem) -> str | None:
         if not item.file:
             return None

@@ -21,7 +21,13 @@ class ContentDownloadView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # A path with an id that is not a number is not this page: the site's HTML 404 answers it.
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            (404, "text/html"): OpenApiTypes.STR,
+        }
+    )
     def get(self, request: Request, pk: int) -> FileResponse:
         contact = request_contact(request)
         if request.user.is_staff:

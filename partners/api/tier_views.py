@@ -85,7 +85,11 @@ class TierViewSet(
         """How many partners would move up or down (and who) under proposed thresholds,
         compared with their current tier; nothing is saved."""
         body = WhatIfRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():  # missing or not JSON: the documented {path, message} shape
+            messages = body.errors.get("thresholds") or ["Expected an object of thresholds."]
+            raise ValidationError(
+                {"thresholds": [{"path": "", "message": str(message)} for message in messages]}
+            )
         try:
             result = tiers.tiers_what_if(thresholds=body.validated_data["thresholds"])
         except tiers.ThresholdsError as error:

@@ -45,7 +45,13 @@ ORDERING_FIELDS = [
 
 def _run_import(request: Request, import_function) -> Response:
     upload = ImportUploadSerializer(data=request.data)
-    upload.is_valid(raise_exception=True)
+    if not upload.is_valid():  # no file: the documented {"errors": [...]} shape all the same
+        errors = [
+            {"row": None, "column": field, "message": str(message)}
+            for field, messages in upload.errors.items()
+            for message in messages
+        ]
+        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
     try:
         result = import_function(
             file=upload.validated_data["file"], filename=upload.validated_data["file"].name
@@ -108,7 +114,13 @@ class PartnerViewSet(viewsets.ModelViewSet):
         parameters=[
             OpenApiParameter("file_format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv")
         ],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY},
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiTypes.BINARY,
+        },
     )
     @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
     def export(self, request: Request):

@@ -26,7 +26,8 @@ def _check_rule_size(value):
 
 
 class SegmentSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null when made by a system job or when its owner's account was deleted.
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     depends_on = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     slug = serializers.SlugField(max_length=100, required=False)
     rule = serializers.JSONField(required=False, allow_null=True)

@@ -298,6 +298,13 @@ class TestWhatIf:
         assert response.status_code == 400
         assert "thresholds" in response.json()
 
+    def test_missing_thresholds_are_refused_in_the_documented_error_shape(self, manager_client):
+        # Found by the fuzz test: the 400 said ["This field is required."], not {path, message}.
+        response = manager_client.post(WHAT_IF_URL, {})
+        assert response.json() == {
+            "thresholds": [{"path": "", "message": "This field is required."}]
+        }
+
 
 class TestTierProgress:
     def test_shows_the_missing_amounts_for_the_next_tier(self, manager_client):
