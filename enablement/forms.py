@@ -384,6 +384,8 @@ class LearningStepForm(forms.Form):
             quiz = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
+        except RecursionError:  # the parser's stack, not a quiz's shape
+            raise ValidationError("Not a quiz: the JSON is nested too deeply.") from None
         errors = quiz_errors(quiz)
         if errors:
             raise ValidationError(errors)

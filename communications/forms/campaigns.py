@@ -296,6 +296,16 @@ class CampaignForm(forms.Form):
         data = super().clean()
         if data.get("has_survey") and not (data.get("survey_question") or "").strip():
             self.add_error("survey_question", "A survey needs a question.")
+        # A wall-clock time at the edge of the calendar (31 Dec 9999 west of UTC) has no UTC
+        # time to be stored as.
+        zone = timezone_or_none(data.get("recurrence_timezone") or "") or dt.UTC
+        for name in ("scheduled_at", "starts_at", "ends_at"):
+            try:
+                value = _in_zone(data.get(name), zone)
+                if value is not None:
+                    value.astimezone(dt.UTC)
+            except OverflowError:
+                self.add_error(name, "This time is out of the range of dates we can store.")
         return data
 
     def service_data(self) -> dict:

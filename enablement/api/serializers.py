@@ -7,7 +7,6 @@ public shape: no audience, no quiz answers, no content they may not see.
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -143,6 +142,13 @@ class LearningStepSerializer(serializers.ModelSerializer):
         fields = ["id", "path", "order", "title", "content", "quiz", "pass_mark"]
 
 
+class QuizQuestionPublicSerializer(serializers.Serializer):
+    """A quiz question as a partner user sees it: no answer."""
+
+    question = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField())
+
+
 class LearningStepPublicSerializer(serializers.ModelSerializer):
     """A step as a partner user sees it: questions without answers; content only if they may
     see it (context["visible_content_ids"])."""
@@ -163,17 +169,19 @@ class LearningStepPublicSerializer(serializers.ModelSerializer):
             return step.title
         return step.content.title
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))  # null: not theirs to see
     def get_content(self, step: LearningStep) -> int | None:
         return step.content_id if self._visible(step) else None
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(QuizQuestionPublicSerializer(many=True))
     def get_questions(self, step: LearningStep) -> list[dict]:
         return [{"question": item["question"], "options": item["options"]} for item in step.quiz]
 
 
 class LearningPathPublicSerializer(serializers.ModelSerializer):
-    awards_certification = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    awards_certification = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     steps = LearningStepPublicSerializer(many=True, read_only=True)
 
     class Meta:
@@ -290,10 +298,21 @@ class CompleteStepResultSerializer(serializers.Serializer):
     enrollment = EnrollmentSerializer()
 
 
-class QuizFailedSerializer(serializers.Serializer):
-    answers = serializers.ListField(child=serializers.CharField())
-    score = serializers.FloatField()
-    pass_mark = serializers.IntegerField()
+class CompleteStepRefusedSerializer(serializers.Serializer):
+    """Why a step was not completed (nothing was saved): the messages by field name, as any
+    invalid input, and for a quiz answered below its pass mark also the score and the mark."""
+
+    detail = serializers.CharField(
+        required=False, help_text="The request refused as a whole (a body that is not JSON)."
+    )
+    step = serializers.ListField(child=serializers.CharField(), required=False)
+    answers = serializers.JSONField(
+        required=False,
+        help_text="Messages: a list, or by answer position when single answers are invalid.",
+    )
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+    score = serializers.FloatField(required=False, help_text="Quiz failed: the score in %.")
+    pass_mark = serializers.IntegerField(required=False, help_text="Quiz failed: % needed.")
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ narrowed to their contact, so another person's (or partner's) object is a 404.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from enablement import selectors, services
 from enablement.api.serializers import (
     CertificationSerializer,
+    CompleteStepRefusedSerializer,
     CompleteStepResultSerializer,
     CompleteStepSerializer,
     ContentItemReadSerializer,
@@ -27,7 +28,6 @@ from enablement.api.serializers import (
     LearningPathPublicSerializer,
     LearningPathSerializer,
     LearningStepSerializer,
-    QuizFailedSerializer,
     SelfEnrollmentSerializer,
 )
 from enablement.filters import (
@@ -41,6 +41,7 @@ from enablement.models import EngagementKind, LearningStep
 from partners.api.permissions import IsManagerOrPartnerUser, request_contact
 from partners.models import Contact
 from partners.scoping import scoped
+from prm.api.schema import AnyOfSerializer
 
 
 class PartnerScopedViewSet(viewsets.ModelViewSet):
@@ -76,6 +77,28 @@ class PartnerScopedViewSet(viewsets.ModelViewSet):
         return self.serializer_class
 
 
+def _by_caller(*, manager, partner, name: str) -> dict:
+    """The list and detail answers of a viewset whose partner users get another shape."""
+
+    def answer(many: bool) -> AnyOfSerializer:
+        return AnyOfSerializer(
+            component_name=name,
+            serializers=[manager, partner],
+            resource_type_field_name=None,
+            many=many,
+        )
+
+    return {
+        "list": extend_schema(responses=answer(many=True)),
+        "retrieve": extend_schema(responses=answer(many=False)),
+    }
+
+
+@extend_schema_view(
+    **_by_caller(
+        manager=ContentItemSerializer, partner=ContentItemReadSerializer, name="ContentItemAny"
+    )
+)
 class ContentItemViewSet(PartnerScopedViewSet):
     """The content library. Managers: CRUD (multipart upload for files). Partner users: the
     published content their audience allows; opening one records a view."""
@@ -114,6 +137,13 @@ class ContentItemViewSet(PartnerScopedViewSet):
         services.content_delete(content=instance)
 
 
+@extend_schema_view(
+    **_by_caller(
+        manager=LearningPathSerializer,
+        partner=LearningPathPublicSerializer,
+        name="LearningPathAny",
+    )
+)
 class LearningPathViewSet(PartnerScopedViewSet):
     """Learning paths. Managers: CRUD (steps at /api/learning-steps/). Partner users: the
     active paths their audience allows, quiz answers hidden."""
@@ -212,7 +242,10 @@ class EnrollmentViewSet(PartnerScopedViewSet):
         request=CompleteStepSerializer,
         responses={
             200: CompleteStepResultSerializer,
-            400: OpenApiResponse(QuizFailedSerializer, description="Quiz failed; nothing saved."),
+            400: OpenApiResponse(
+                CompleteStepRefusedSerializer,
+                description="Invalid input or a quiz below its pass mark; nothing saved.",
+            ),
         },
     )
     @action(detail=True, methods=["post"], url_path="complete-step")

@@ -3,6 +3,8 @@ clients (and the schemathesis fuzz test, tests/prm/test_fuzz_api.py) rely on eve
 the API sends being in the schema."""
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.serializers import PolymorphicProxySerializerExtension
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -60,3 +62,17 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         if self.method == "DELETE":
             codes.append("409")
         return sorted(codes)
+
+
+class AnyOfSerializer(PolymorphicProxySerializer):
+    """An answer with one of several shapes, chosen by who asks rather than by a field of the
+    answer (a partner user's content item, a channel manager's): documented as `anyOf`, since
+    one shape may be a subset of another, which `oneOf` (exactly one match) would refuse."""
+
+
+class AnyOfSerializerExtension(PolymorphicProxySerializerExtension):
+    target_class = AnyOfSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        return {"anyOf": schema.pop("oneOf"), **schema}

@@ -311,6 +311,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContactRoleEnum": "partners.models.ContactRole",
         "TopicEnum": "communications.models.Topic",
+        # Shared by a manager's and a partner user's content item (enablement API).
+        "ContentItemKindEnum": "enablement.models.ContentKind",
     },
     # Swagger UI and Redoc from drf-spectacular-sidecar's static files, never from a CDN:
     # the docs work offline and under the content security policy.

@@ -7,9 +7,12 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from communications.models import Campaign
+from enablement.models import ContentItem, LearningStep
 from partners.models import Contact, Partner
 from segments.models import Membership, Segment
-from tests.partners.factories import PartnerFactory
+from tests.enablement.factories import ContentItemFactory, LearningPathFactory
+from tests.partners.factories import ContactFactory, PartnerFactory, UserFactory
 from tests.segments.factories import StaticSegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +276,277 @@ def test_an_api_path_without_its_slash_still_redirects(manager_client):
 
     assert response.status_code == 301
     assert response["Location"] == "/api/partners/"
+
+
+# ---------------------------------------------------------------------------------------
+# Enablement content uploads: the manager's form and the API
+# ---------------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n" + b"0" * 200
+
+BAD_CONTENT_FILES = {
+    "empty file": ("guide.pdf", b""),
+    "renamed binary": ("guide.pdf", b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 4),
+    "renamed binary as text": ("notes.txt", b"MZ\x90\x00\x03\x00\x00\x00" + bytes(range(256))),
+    "executable extension": ("setup.exe", b"MZ\x90\x00" + bytes(range(256))),
+    "no extension": ("guide", PDF),
+}
+
+
+def _content_upload(name: str, content: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/octet-stream")
+
+
+def _content_form(upload: SimpleUploadedFile) -> dict:
+    return {"kind": "document", "title": "Guide", "source": "file", "file": upload}
+
+
+@pytest.mark.parametrize("case", BAD_CONTENT_FILES, ids=list(BAD_CONTENT_FILES))
+def test_content_form_refuses_a_bad_file_with_400(client, manager, case):
+    # given
+    client.force_login(manager)
+
+    # when
+    response = client.post(
+        "/enablement/content/new/", _content_form(_content_upload(*BAD_CONTENT_FILES[case]))
+    )
+
+    # then
+    _assert_clear_400(response)
+    assert response.context["form"].errors["file"]
+    assert not ContentItem.objects.exists()
+
+
+def test_content_form_refuses_a_file_over_the_size_limit(client, manager, settings):
+    settings.PRM_CONTENT_MAX_UPLOAD_BYTES = 100
+    client.force_login(manager)
+
+    response = client.post("/enablement/content/new/", _content_form(_content_upload("g.pdf", PDF)))
+
+    _assert_clear_400(response)
+    assert "limit" in str(response.context["form"].errors["file"])
+    assert not ContentItem.objects.exists()
+
+
+@pytest.mark.parametrize("case", BAD_CONTENT_FILES, ids=list(BAD_CONTENT_FILES))
+def test_content_api_refuses_a_bad_file_with_400(manager_client, case):
+    response = manager_client.post(
+        "/api/content/",
+        {"kind": "document", "title": "Guide", "file": _content_upload(*BAD_CONTENT_FILES[case])},
+        format="multipart",
+    )
+
+    _assert_clear_400(response)
+    assert response.json()["file"]
+    assert not ContentItem.objects.exists()
+
+
+def test_content_api_refuses_a_file_over_the_size_limit(manager_client, settings):
+    settings.PRM_CONTENT_MAX_UPLOAD_BYTES = 100
+
+    response = manager_client.post(
+        "/api/content/",
+        {"kind": "document", "title": "Guide", "file": _content_upload("g.pdf", PDF)},
+        format="multipart",
+    )
+
+    _assert_clear_400(response)
+    assert "limit" in str(response.json()["file"])
+    assert not ContentItem.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------
+# The campaign editor
+# ---------------------------------------------------------------------------------------
+
+
+def _campaign_form(segment, **overrides) -> dict:
+    return {
+        "name": "Spring news",
+        "topic": "news",
+        "channel": "email",
+        "subject_template": "News for {{ partner.name }}",
+        "body_template": "Hello {{ contact.first_name }}",
+        "include_segments": [segment.pk],
+        "schedule_kind": "now",
+        "recurrence_timezone": "UTC",
+        **overrides,
+    }
+
+
+BAD_CAMPAIGN_FIELDS = {
+    "garbage date": {"schedule_kind": "at", "scheduled_at": "next tuesday-ish"},
+    "year 99999": {"schedule_kind": "at", "scheduled_at": "99999-01-01T10:00"},
+    "last minute of year 9999 west of UTC": {
+        "schedule_kind": "at",
+        "scheduled_at": "9999-12-31T23:59",
+        "recurrence_timezone": "America/Los_Angeles",
+    },
+    "first minute of year 1 east of UTC": {
+        "schedule_kind": "at",
+        "scheduled_at": "0001-01-01T00:00",
+        "recurrence_timezone": "Asia/Tokyo",
+    },
+    "schedule in the past": {"schedule_kind": "at", "scheduled_at": "2001-01-01T10:00"},
+    "ends before it starts": {
+        "schedule_kind": "recurring",
+        "recurrence": "daily",
+        "recurrence_time": "09:00",
+        "ends_at": "2001-01-01T10:00",
+    },
+    "garbage time": {
+        "schedule_kind": "recurring",
+        "recurrence": "daily",
+        "recurrence_time": "25:99",
+    },
+    "huge delay": {"schedule_kind": "triggered", "trigger_delay_minutes": "9" * 30},
+    "negative delay": {"schedule_kind": "triggered", "trigger_delay_minutes": "-5"},
+    "delay not a number": {"schedule_kind": "triggered", "trigger_delay_minutes": "1e309"},
+    "day of month out of range": {
+        "schedule_kind": "recurring",
+        "recurrence": "monthly",
+        "recurrence_time": "09:00",
+        "recurrence_day": "99999999999999999999",
+    },
+    "weekday out of range": {
+        "schedule_kind": "recurring",
+        "recurrence": "weekly",
+        "recurrence_time": "09:00",
+        "recurrence_weekday": "12",
+    },
+    "unknown time zone": {"recurrence_timezone": "Mars/Olympus_Mons"},
+    "trigger segment id beyond bigint": {
+        "schedule_kind": "triggered",
+        "trigger_segment": "9" * 30,
+    },
+    "include segment not an id": {"include_segments": ['{"id": 1}']},
+    "interests as JSON": {"interests": '["cloud", {"x": 1}]'},
+    "template syntax error": {"body_template": "{% if %}"},
+}
+
+
+@pytest.mark.parametrize("case", BAD_CAMPAIGN_FIELDS, ids=list(BAD_CAMPAIGN_FIELDS))
+def test_campaign_form_refuses_bad_input_with_400(client, manager, case):
+    # given
+    client.force_login(manager)
+    segment = StaticSegmentFactory()
+
+    # when
+    response = client.post(
+        "/campaigns/new/", {**_campaign_form(segment, **BAD_CAMPAIGN_FIELDS[case]), "schedule": "1"}
+    )
+
+    # then
+    _assert_clear_400(response)
+    assert response.context["form"].errors
+    assert not Campaign.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------
+# Quiz JSON in the learning path's step editor
+# ---------------------------------------------------------------------------------------
+
+BAD_QUIZZES = {
+    "malformed JSON": '[{"question": "Q", ',
+    "an object, not a list": '{"question": "Q", "options": ["a", "b"], "answer_index": 0}',
+    "a string": '"quiz"',
+    "options not a list": '[{"question": "Q", "options": "ab", "answer_index": 0}]',
+    "one option": '[{"question": "Q", "options": ["a"], "answer_index": 0}]',
+    "answer out of range": '[{"question": "Q", "options": ["a", "b"], "answer_index": 7}]',
+    "answer beyond bigint": '[{"question": "Q", "options": ["a", "b"], "answer_index": '
+    + "9" * 30
+    + "}]",
+    "answer a float": '[{"question": "Q", "options": ["a", "b"], "answer_index": 1e309}]',
+    "answer NaN": '[{"question": "Q", "options": ["a", "b"], "answer_index": NaN}]',
+    "answer true": '[{"question": "Q", "options": ["a", "b"], "answer_index": true}]',
+    "question not text": '[{"question": {"a": 1}, "options": ["a", "b"], "answer_index": 0}]',
+    "extra key": '[{"question": "Q", "options": ["a", "b"], "answer_index": 0, "x": 1}]',
+    "enormous nesting": "[" * 100_000 + "]" * 100_000,
+    "deep nesting inside a question": '[{"question": "Q", "options": '
+    + "[" * 50_000
+    + "]" * 50_000
+    + ', "answer_index": 0}]',
+}
+
+
+@pytest.mark.parametrize("case", BAD_QUIZZES, ids=list(BAD_QUIZZES))
+def test_step_editor_refuses_a_bad_quiz_with_4xx(client, manager, case):
+    # given
+    client.force_login(manager)
+    path = LearningPathFactory()
+    content = ContentItemFactory()
+
+    # when
+    response = client.post(
+        f"/enablement/paths/{path.pk}/steps/",
+        {"step-content": content.pk, "step-pass_mark": "80", "step-quiz": BAD_QUIZZES[case]},
+        headers={"HX-Request": "true"},  # the editor posts with htmx; its fragment carries errors
+    )
+
+    # then
+    assert 400 <= response.status_code < 500, response.content[:500]
+    assert response.context["step_form"].errors["quiz"]
+    assert not LearningStep.objects.exists()
+
+
+# ---------------------------------------------------------------------------------------
+# The partner portal's company profile
+# ---------------------------------------------------------------------------------------
+
+BAD_PROFILE_FIELDS = {
+    "employees beyond bigint": {"employee_count": "9" * 30},
+    "employees beyond integer": {"employee_count": str(2**31)},
+    "employees negative": {"employee_count": "-1"},
+    "employees not a number": {"employee_count": "1e309"},
+    "unknown region": {"region": "atlantis"},
+    "country too long": {"country": "X" * 500},
+    "name too long": {"name": "N" * 5000},
+    "website not a URL": {"website": "javascript:alert(1)"},
+}
+
+
+@pytest.mark.parametrize("case", BAD_PROFILE_FIELDS, ids=list(BAD_PROFILE_FIELDS))
+def test_portal_company_edit_refuses_bad_input_with_400(client, case):
+    # given
+    partner = PartnerFactory(name="Acme", employee_count=10)
+    user = UserFactory()
+    ContactFactory(partner=partner, user=user, is_partner_admin=True)
+    client.force_login(user)
+    form = {
+        "name": "Acme",
+        "partner_type": partner.partner_type,
+        "employee_count": "10",
+        "region": partner.region,
+        "country": partner.country,
+        **BAD_PROFILE_FIELDS[case],
+    }
+
+    # when
+    response = client.post("/portal/company/edit/", form)
+
+    # then
+    _assert_clear_400(response)
+    assert response.context["form"].errors
+    partner.refresh_from_db()
+    assert (partner.name, partner.employee_count) == ("Acme", 10)
+
+
+def test_campaign_api_refuses_a_time_past_the_calendar_with_400(manager_client):
+    # The last minute of year 9999 ten hours west of UTC is in year 10000 in UTC.
+    segment = StaticSegmentFactory()
+    body = {
+        "name": "Spring news",
+        "topic": "news",
+        "channel": "email",
+        "subject_template": "News",
+        "body_template": "Hello",
+        "include_segments": [segment.slug],
+        "schedule_kind": "at",
+        "scheduled_at": "9999-12-31T23:59:00-10:00",
+    }
+
+    response = manager_client.post("/api/campaigns/", body, format="json")
+
+    _assert_clear_400(response)
+    assert list(response.json()) == ["scheduled_at"], response.json()
+    assert not Campaign.objects.exists()
