@@ -303,7 +303,7 @@ def test_a_worker_killed_mid_evaluation_leaves_exact_memberships_and_no_run_runn
             ) as first:
                 # when: the rule changes (the evaluation goes to the worker) …
                 segment = segment_services.segment_update(segment=segment, data={"rule": NEW_RULE})
-                mid_statement = wait_until(lambda: blocked_by(blocker_pid), timeout=60)
+                mid_statement = wait_until(lambda: blocked_by(blocker_pid), timeout=180)
                 assert mid_statement, tail(logs[0])
                 (orphan_pid,) = blocked_by(blocker_pid)
                 # … and the worker dies mid-evaluation
@@ -320,12 +320,12 @@ def test_a_worker_killed_mid_evaluation_leaves_exact_memberships_and_no_run_runn
             with worker_process(logs[1], queue=queue, pool="prefork", settings=recovery):
                 # The database is still running the dead worker's statement, whose
                 # transaction holds the segment's row lock: the new run waits for it.
-                rerun_waits = wait_until(lambda: blocked_by(orphan_pid), timeout=60)
+                rerun_waits = wait_until(lambda: blocked_by(orphan_pid), timeout=180)
                 assert rerun_waits, tail(logs[1])
                 # Once the statement can go on, it finishes, cannot answer the dead worker
                 # and its transaction is rolled back; then the new run goes ahead.
                 blocker.rollback()
-                rolled_back = wait_until(lambda: not backend_alive(orphan_pid), timeout=60)
+                rolled_back = wait_until(lambda: not backend_alive(orphan_pid), timeout=180)
                 assert rolled_back
                 evaluated = wait_until(
                     lambda: set(lost_tasks) <= set(task_ids(logs[1], EVALUATE_TASK, "succeeded")),
