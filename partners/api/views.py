@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +21,7 @@ from partners.api.serializers import (
     ImportUploadSerializer,
     PartnerSerializer,
 )
-from partners.filters import ContactFilterSet, PartnerFilterSet
+from partners.filters import ContactFilterSet, PartnerFilterSet, search_result_ordering
 
 ORDERING_FIELDS = [
     "id",
@@ -74,11 +76,25 @@ IMPORT_SCHEMA = extend_schema(
 )
 
 
+class PartnerOrderingFilter(OrderingFilter):
+    """DRF's ordering; a searched list asks for it in the form PostgreSQL sorts (same order,
+    see partners.filters.search_result_ordering)."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        if SearchFilter().get_search_terms(request):
+            return queryset.order_by(*search_result_ordering(list(ordering)))
+        return queryset.order_by(*ordering)
+
+
 class PartnerViewSet(viewsets.ModelViewSet):
     """Partner profiles: list with filters on every field and `?search=`, CRUD, import, export."""
 
     serializer_class = PartnerSerializer
     filterset_class = PartnerFilterSet
+    filter_backends = [DjangoFilterBackend, SearchFilter, PartnerOrderingFilter]
     search_fields = ["name", "external_id"]
     ordering_fields = ORDERING_FIELDS
     ordering = ["name", "id"]

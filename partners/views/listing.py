@@ -21,7 +21,7 @@ from rest_framework.request import Request as ApiRequest
 
 from partners import selectors
 from partners.api.views import PartnerViewSet
-from partners.filters import PartnerFilterSet
+from partners.filters import PartnerFilterSet, search_result_ordering
 from partners.models import Partner
 
 PAGE_SIZE = 50
@@ -75,9 +75,10 @@ def partner_list_query(request: HttpRequest) -> PartnerListQuery:
         )
     # The API's ordering, made total with the id so that pages never overlap or skip rows.
     tie_break = [] if {"id", "-id"} & set(ordering) else ["id"]
-    return PartnerListQuery(
-        filterset, queryset.order_by(*ordering, *tie_break), ordering, is_filtered
-    )
+    order_by = [*ordering, *tie_break]
+    if SearchFilter().get_search_terms(api_request):
+        order_by = search_result_ordering(order_by)
+    return PartnerListQuery(filterset, queryset.order_by(*order_by), ordering, is_filtered)
 
 
 @dataclass

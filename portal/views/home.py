@@ -86,6 +86,9 @@ class HomeView(PortalView, TemplateView):
         inbox = scoped(inbox_for_contact(contact=contact), partner=partner)
         layout = SECTION_LAYOUT.get(contact.role, SECTION_LAYOUT[ContactRole.SALES])
         next_tier = progress["next_tier"]
+        unread_count = inbox.filter(read_at__isnull=True).count()
+        # The nav badge ({% portal_unread_count %}) counts the same messages: counted once.
+        self.request._portal_unread_count = unread_count
         context.update(
             today=today,
             progress=progress,
@@ -122,7 +125,7 @@ class HomeView(PortalView, TemplateView):
                 1 for row in certifications if row["state"] == "expiring"
             ),
             inbox_messages=list(inbox[:MESSAGES]),
-            unread_count=inbox.filter(read_at__isnull=True).count(),
+            unread_count=unread_count,
             main_sections=layout[MAIN],
             side_sections=layout[SIDE],
             warning_days=CERTIFICATION_EXPIRY_WARNING_DAYS,
