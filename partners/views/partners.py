@@ -77,6 +77,20 @@ REQUIREMENT_LABELS = {
     "min_active_certifications": "Active certifications",
     "min_enablement_completion_pct": "Enablement %",
 }
+# The partner columns a list row shows (and orders by): the rest of the wide row stays unread.
+LIST_ROW_FIELDS = (
+    "name",
+    "external_id",
+    "partner_type",
+    "tier",
+    "region",
+    "country",
+    "lifecycle_stage",
+    "revenue_12m",
+    "deals_won_12m",
+    "engagement_score",
+    "enablement_completion_pct",
+)
 # Short names of partner types for the list's narrow column (the full name is the tooltip).
 TYPE_SHORT = {
     PartnerType.VAR: "VAR",
@@ -152,11 +166,21 @@ def _render_list(request: HttpRequest, query: listing.PartnerListQuery) -> HttpR
     if not query.is_valid:
         return render(request, "partners/partner_list.html", context, status=400)
     number = listing.page_number(request.GET.get("page"))
-    context["page_obj"] = listing.count_free_page(queryset=query.queryset, number=number)
+    # The page shows tags but not certifications: the API queryset's certification prefetch
+    # (with its join) would be work thrown away.
+    rows = (
+        query.queryset.prefetch_related(None)
+        .prefetch_related("industries", "technologies")
+        .only(*LIST_ROW_FIELDS)
+    )
+    context["page_obj"] = listing.count_free_page(queryset=rows, number=number)
     for partner in context["page_obj"]:
         partner.type_short = (
             TYPE_SHORT.get(partner.partner_type) or partner.get_partner_type_display()
         )
+        # From the prefetch cache, so the template loops over plain lists.
+        partner.shown_industries = partner.industries.all()[:2]
+        partner.shown_technologies = partner.technologies.all()[:1]
     context["total"] = listing.partner_list_total(
         queryset=query.queryset, is_filtered=query.is_filtered
     )

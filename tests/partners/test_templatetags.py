@@ -1,0 +1,57 @@
+"""The partner list's Python-built cells say exactly what the template filters said."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.template import Context, Template
+from django.template.defaultfilters import floatformat
+
+from partners.templatetags.partner_ui import one_decimal, whole_dollars, whole_number
+
+NUMBERS = [
+    Decimal("0"),
+    Decimal("0.50"),
+    Decimal("1.49"),
+    Decimal("2.50"),
+    Decimal("-3.50"),
+    Decimal("999.99"),
+    Decimal("1234567.50"),
+    Decimal("98765432109.99"),
+    12.25,
+    0.05,
+    55.55,
+    100,
+]
+
+
+@pytest.mark.parametrize("value", NUMBERS)
+def test_number_filters_match_floatformat_and_intcomma(value):
+    assert whole_dollars(value) == "$" + intcomma(floatformat(value, 0))
+    assert one_decimal(value) == floatformat(value, 1)
+    assert whole_number(value) == floatformat(value, 0)
+
+
+class _Tier:
+    slug, rank, name = "gold", 3, "Gold <b>"
+
+
+def test_tier_and_stage_badges_escape_and_show_no_tier():
+    template = Template(
+        "{% load partner_ui %}{% tier_badge tier %}|{% tier_badge None %}|"
+        "{% stage_badge 'active' label %}"
+    )
+    html = template.render(Context({"tier": _Tier(), "label": "Active & well"}))
+    with_tier, without, stage = html.split("|")
+    assert 'class="badge tier-badge tier-gold tier-rank-3"' in with_tier
+    assert "Gold &lt;b&gt;" in with_tier
+    assert "No tier" in without
+    assert stage == '<span class="badge stage-badge stage-active">Active &amp; well</span>'
+
+
+def test_select_options_marks_selected_and_escapes():
+    template = Template("{% load prm_ui %}{% select_options choices selected %}")
+    html = template.render(Context({"choices": [("a", "A & co"), ("b", "<B>")], "selected": {"b"}}))
+    assert html == (
+        '<option value="a">A &amp; co</option>\n<option value="b" selected>&lt;B&gt;</option>'
+    )
