@@ -11,7 +11,7 @@ def partner_list(*, filters: dict | None = None) -> QuerySet[Partner]:
     """Partners with their profile (tier, tags, active certifications), filtered like the API."""
     from partners.filters import PartnerFilterSet
 
-    queryset = Partner.objects.with_profile()
+    queryset = Partner.objects.with_list_profile()
     if filters is None:
         return queryset
     filterset = PartnerFilterSet(data=filters, queryset=queryset)

@@ -56,7 +56,7 @@ def segment_preview(*, rule: Any, sample_size: int = PREVIEW_SAMPLE_SIZE) -> dic
 
 def segment_members(*, segment: Segment) -> QuerySet[Partner]:
     """The partners in a segment now, with their profile, ordered by name."""
-    return Partner.objects.with_profile().filter(
+    return Partner.objects.with_list_profile().filter(
         Exists(Membership.objects.filter(segment=segment, partner_id=OuterRef("pk")))
     )
 

@@ -9,12 +9,20 @@ from partners.models import Contact, Partner, PartnerCertification, Tier
 
 
 class SlugListField(serializers.ListField):
-    """A list of tag slugs: written as slugs, read from a (prefetched) related manager."""
+    """A list of tag slugs: written as slugs, read from the list with_list_profile prefetched
+    (`<name>_list`, e.g. industry_list) or else from the related manager."""
 
     child = serializers.SlugField(max_length=64)
+    prefetched_lists = {"industries": "industry_list", "technologies": "technology_list"}
+
+    def get_attribute(self, instance):
+        prefetched = getattr(instance, self.prefetched_lists.get(self.field_name, ""), None)
+        if prefetched is not None:
+            return prefetched
+        return super().get_attribute(instance).all()
 
     def to_representation(self, value) -> list[str]:
-        return [tag.slug for tag in value.all()]
+        return [tag.slug for tag in value]
 
 
 class ActiveCertificationSlugsField(SlugListField):

@@ -8,7 +8,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -84,7 +84,13 @@ class TierViewSet(
     def what_if(self, request: Request) -> Response:
         """How many partners would move up or down (and who) under proposed thresholds,
         compared with their current tier; nothing is saved."""
-        body = WhatIfRequestSerializer(data=request.data)
+        try:
+            data = request.data
+        except ParseError as error:  # not JSON: answered in the documented shape too
+            raise ValidationError(
+                {"thresholds": [{"path": "", "message": str(error.detail)}]}
+            ) from error
+        body = WhatIfRequestSerializer(data=data)
         if not body.is_valid():  # missing or not JSON: the documented {path, message} shape
             messages = body.errors.get("thresholds") or ["Expected an object of thresholds."]
             raise ValidationError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import ProtectedError
+from django.db.models import Prefetch, ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -170,7 +170,10 @@ def _render_list(request: HttpRequest, query: listing.PartnerListQuery) -> HttpR
     # (with its join) would be work thrown away.
     rows = (
         query.queryset.prefetch_related(None)
-        .prefetch_related("industries", "technologies")
+        .prefetch_related(
+            Prefetch("industries", to_attr="industry_list"),
+            Prefetch("technologies", to_attr="technology_list"),
+        )
         .only(*LIST_ROW_FIELDS)
     )
     context["page_obj"] = listing.count_free_page(queryset=rows, number=number)
@@ -178,9 +181,8 @@ def _render_list(request: HttpRequest, query: listing.PartnerListQuery) -> HttpR
         partner.type_short = (
             TYPE_SHORT.get(partner.partner_type) or partner.get_partner_type_display()
         )
-        # From the prefetch cache, so the template loops over plain lists.
-        partner.shown_industries = partner.industries.all()[:2]
-        partner.shown_technologies = partner.technologies.all()[:1]
+        partner.shown_industries = partner.industry_list[:2]
+        partner.shown_technologies = partner.technology_list[:1]
     context["total"] = listing.partner_list_total(
         queryset=query.queryset, is_filtered=query.is_filtered
     )

@@ -298,6 +298,16 @@ class TestWhatIf:
         assert response.status_code == 400
         assert "thresholds" in response.json()
 
+    def test_a_body_that_is_not_json_is_refused_in_the_documented_error_shape(self, manager_client):
+        # Found by the fuzz test: undecodable bytes were answered {"detail": …}.
+        response = manager_client.generic(
+            "POST", WHAT_IF_URL, b"\xf5R\x8dN", content_type="application/json"
+        )
+        assert response.status_code == 400
+        [error] = response.json()["thresholds"]
+        assert error["path"] == ""
+        assert "JSON parse error" in error["message"]
+
     def test_missing_thresholds_are_refused_in_the_documented_error_shape(self, manager_client):
         # Found by the fuzz test: the 400 said ["This field is required."], not {path, message}.
         response = manager_client.post(WHAT_IF_URL, {})
