@@ -114,3 +114,15 @@ class PasswordResetView(auth_views.PasswordResetView):
                     request, reason="password_reset", wait_seconds=wait_seconds
                 )
         return super().post(request, *args, **kwargs)
+
+
+def login_logs_prune(*, older_than_days: int) -> dict[str, int]:
+    """Delete sign-in records (axes' AccessLog and AccessFailureLog) older than the retention:
+    they name people and addresses, so they are kept only as long as they are useful. The
+    lockout counters (AccessAttempt) expire by themselves (AXES_COOLOFF_TIME)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return {
+        "access_logs": AxesProxyHandler.reset_logs(age_days=older_than_days),
+        "failure_logs": AxesProxyHandler.reset_failure_logs(age_days=older_than_days),
+    }

@@ -163,6 +163,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("PRM_LOGIN_LOCKOUT_MINUTES", defau
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure kept, not only the counter
+# Sign-in records (successes and failures) are deleted after this many days, nightly.
+PRM_LOGIN_LOG_RETENTION_DAYS = env.int("PRM_LOGIN_LOG_RETENTION_DAYS", default=90)
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "prm.brute_force.lockout_response"
 # The same client address as the API rate limits (REST_FRAMEWORK["NUM_PROXIES"]).
@@ -433,6 +435,10 @@ CELERY_BEAT_SCHEDULE = {
     "insights-weekly-digest": {
         "task": "insights.tasks.weekly_digest_task",
         "schedule": crontab(minute=0, hour=7, day_of_week=1),
+    },
+    "prm-login-logs-prune": {
+        "task": "prm.tasks.login_logs_prune_task",
+        "schedule": crontab(minute=30, hour=4),
     },
     "partners-monthly-rollup": {
         "task": "partners.tasks.partners_rollup_performance_task",

@@ -17,6 +17,7 @@ from knox.models import AuthToken
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
+from prm.tasks import login_logs_prune_task
 from tests.partners.factories import ContactFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -328,3 +329,24 @@ def test_the_token_endpoint_is_throttled_by_address_whatever_the_username(settin
 
     assert statuses == [400, 400, 400, 429]
     assert int(client.post(TOKEN, {"username": "z", "password": "x"})["Retry-After"]) >= 1
+
+
+def test_sign_in_records_past_the_retention_are_pruned_by_the_nightly_task(settings):
+    # given: records of sign-ins a year ago and yesterday (attempt_time is set on create)
+    settings.PRM_LOGIN_LOG_RETENTION_DAYS = 90
+    old, recent = timezone.now() - timedelta(days=366), timezone.now() - timedelta(days=1)
+    for when in (old, recent):
+        access = AccessLog.objects.create(username="ana", ip_address="10.0.0.1")
+        failure = AccessFailureLog.objects.create(
+            username="ana", ip_address="10.0.0.1", locked_out=False
+        )
+        AccessLog.objects.filter(pk=access.pk).update(attempt_time=when)
+        AccessFailureLog.objects.filter(pk=failure.pk).update(attempt_time=when)
+    # when
+    result = login_logs_prune_task.apply().get()
+    # then
+    assert result == {"access_logs": 1, "failure_logs": 1}
+    assert list(AccessLog.objects.values_list("attempt_time", flat=True)) == [recent]
+    assert list(AccessFailureLog.objects.values_list("attempt_time", flat=True)) == [recent]
+    schedule = settings.CELERY_BEAT_SCHEDULE["prm-login-logs-prune"]
+    assert schedule["task"] == "prm.tasks.login_logs_prune_task"
