@@ -5,7 +5,8 @@ that signs in through `django.contrib.auth.authenticate` with the request: the o
 of managers and partner users, the admin's, and the API token endpoint. Its tables
 (AccessAttempt, AccessFailureLog, AccessLog) are the record of the attempts, readable in the
 admin, and it logs each failure and each lockout on the "axes" logger. This module holds what
-the project adds: the backend, the lockout page and the throttled password-reset view.
+the project adds: the backend, the lockout page, the throttled password-reset view and
+the throttle of the public partner application form.
 """
 
 import hashlib
@@ -106,14 +107,26 @@ class PasswordResetView(auth_views.PasswordResetView):
     throttle_classes = (PasswordResetAddressThrottle, PasswordResetEmailThrottle)
 
     def post(self, request, *args, **kwargs):
-        for throttle_class in self.throttle_classes:
-            throttle = throttle_class()
-            if not throttle.allow_request(request, self):
-                wait_seconds = math.ceil(throttle.wait() or 0)
-                return _too_many_attempts(
-                    request, reason="password_reset", wait_seconds=wait_seconds
-                )
-        return super().post(request, *args, **kwargs)
+        refused = refuse_when_throttled(request, self, reason="password_reset")
+        return refused or super().post(request, *args, **kwargs)
+
+
+class ApplicationAddressThrottle(AddressRateThrottle):
+    """Partner applications from one address (scope "partner-application"): the public form
+    creates records and sends e-mail, so a script must not be able to fill the queue."""
+
+    scope = "partner-application"
+
+
+def refuse_when_throttled(request: HttpRequest, view, *, reason: str) -> HttpResponse | None:
+    """The 429 page when one of the view's throttle_classes refuses the request, else None
+    (the request is counted)."""
+    for throttle_class in view.throttle_classes:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, view):
+            wait_seconds = math.ceil(throttle.wait() or 0)
+            return _too_many_attempts(request, reason=reason, wait_seconds=wait_seconds)
+    return None
 
 
 def login_logs_prune(*, older_than_days: int) -> dict[str, int]:

@@ -51,6 +51,8 @@ class ApplicationForm(forms.Form):
     email_opt_in = forms.BooleanField(
         required=False, label="Send me partner program news by e-mail (you can opt out anytime)."
     )
+    # A honeypot: hidden from people (and from screen readers), filled in by form-filling bots.
+    fax_number = forms.CharField(required=False, max_length=200, label="Fax number")
 
     COMPANY_FIELDS = (
         "name",
@@ -68,6 +70,9 @@ class ApplicationForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = [("", "Choose…"), *countries]
+
+    def is_from_a_bot(self) -> bool:
+        return bool(self.cleaned_data.get("fax_number"))
 
     def service_kwargs(self) -> dict[str, Any]:
         """The cleaned values as partners.onboarding.partner_application_submit takes them."""

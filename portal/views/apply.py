@@ -4,6 +4,8 @@ partners.onboarding."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -17,6 +19,9 @@ from partners.access import StaffRequiredMixin
 from partners.models import Contact, LifecycleStage, Partner
 from portal.forms.apply import ApplicationForm, RejectForm
 from portal.forms.company import add_service_errors
+from prm.brute_force import ApplicationAddressThrottle, refuse_when_throttled
+
+logger = logging.getLogger(__name__)
 
 
 class ApplyView(FormView):
@@ -25,8 +30,18 @@ class ApplyView(FormView):
     template_name = "portal/apply/apply.html"
     form_class = ApplicationForm
     success_url = reverse_lazy("portal:apply-thanks")
+    throttle_classes = (ApplicationAddressThrottle,)
+
+    def post(self, request, *args, **kwargs):
+        refused = refuse_when_throttled(request, self, reason="application")
+        return refused or super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
+        if form.is_from_a_bot():
+            # Thanked like anyone (a bot learns nothing), but nothing is created or sent.
+            logger.info("Partner application dropped: the hidden field was filled in.")
+            self.request.session["portal_applied"] = form.cleaned_data["name"]
+            return super().form_valid(form)
         try:
             partner = onboarding.partner_application_submit(**form.service_kwargs())
         except ValidationError as error:

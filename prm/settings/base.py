@@ -274,7 +274,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Counted in the default cache (Redis in production). "api-token" is per address, on
-    # POST /api/auth/token/; "password-reset*" guard the reset form (prm/brute_force.py).
+    # POST /api/auth/token/; "password-reset*" guard the reset form and "partner-application"
+    # the public application form (prm/brute_force.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "prm.api.throttling.AnonRateThrottle",
         "prm.api.throttling.UserRateThrottle",
@@ -285,6 +286,7 @@ REST_FRAMEWORK = {
         "api-token": env.str("PRM_API_THROTTLE_TOKEN", default="10/minute"),
         "password-reset": env.str("PRM_PASSWORD_RESET_THROTTLE", default="10/hour"),
         "password-reset-email": env.str("PRM_PASSWORD_RESET_EMAIL_THROTTLE", default="3/hour"),
+        "partner-application": env.str("PRM_APPLICATION_THROTTLE", default="5/hour"),
     },
     "NUM_PROXIES": PRM_TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["prm.api.permissions.IsChannelManager"],

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.urls import reverse
 
 from partners.models import Contact, LifecycleStage, Partner
@@ -83,6 +84,41 @@ class TestApplyForm:
         thanks = client.get(THANKS)
         assert thanks.status_code == 200
         assert "Northwind Cloud" in thanks.content.decode()
+
+    def test_an_application_with_the_hidden_field_filled_is_thanked_and_dropped(self, client):
+        response = client.post(APPLY, form_data(fax_number="+1 555 0100", industries=[]))
+        assert response.status_code == 302
+        assert response.url == THANKS
+        assert not Partner.objects.exists()
+        assert not Contact.objects.exists()
+        assert mail.outbox == []
+
+    def test_the_hidden_field_is_in_the_form_but_not_shown(self, client):
+        page = client.get(APPLY).content.decode()
+        assert re.search(r'<div class="apply-extra" aria-hidden="true">', page)
+        assert 'name="fax_number"' in page and 'tabindex="-1"' in page
+
+    def test_applications_from_one_address_are_throttled(self, client, settings):
+        cache.clear()  # the counters live in the process-wide cache
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "partner-application": "2/hour",
+            },
+        }
+        responses = [
+            client.post(
+                APPLY, form_data(name=f"Company {n}", email=f"a{n}@example.com", industries=[])
+            )
+            for n in range(3)
+        ]
+        assert [response.status_code for response in responses] == [302, 302, 429]
+        assert 3500 <= int(responses[-1]["Retry-After"]) <= 3600
+        assert "Too many partner applications" in responses[-1].content.decode()
+        assert Partner.objects.count() == 2
+        # Looking at the form is not counted.
+        assert client.get(APPLY).status_code == 200
 
     def test_consent_and_required_fields_are_checked(self, client):
         response = client.post(APPLY, form_data(accept_terms="", email="bad", name=""))

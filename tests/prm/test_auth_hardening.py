@@ -287,7 +287,14 @@ def test_the_reset_form_is_never_locked_by_failed_sign_ins(client, staff, limit)
 
 def test_the_default_rates_are_set_for_every_scope():
     rates = api_settings.DEFAULT_THROTTLE_RATES
-    assert set(rates) >= {"anon", "user", "api-token", "password-reset", "password-reset-email"}
+    assert set(rates) >= {
+        "anon",
+        "user",
+        "api-token",
+        "password-reset",
+        "password-reset-email",
+        "partner-application",
+    }
 
 
 def test_a_user_over_the_rate_is_answered_429_with_retry_after(manager_client, settings):
