@@ -235,7 +235,7 @@ def test_seed_writes_the_same_rows_without_postgres_copy(monkeypatch):
     demo.demo_flush()
 
     # when written through bulk_create, as on SQLite
-    monkeypatch.setattr(demo, "_copy_supported", lambda: False)
+    monkeypatch.setattr("partners.demo.bulk._copy_supported", lambda: False)
     seed_demo(seed=5)
 
     # then
