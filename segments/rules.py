@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 from operator import and_, or_
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
@@ -38,6 +38,7 @@ MAX_CONDITIONS = 500
 MAX_GROUPS = 500
 GROUP_KINDS = ("all", "any", "not")
 CONDITION_KEYS = ("field", "op", "value")
+Key = TypeVar("Key", bound=Hashable)  # what names a rule in explain_rules
 
 
 class RuleError(ValueError):
@@ -99,15 +100,41 @@ def explain_rule(rule: Any, *, partner_id: int, today: dt.date | None = None) ->
     kind of list value named (industries, technologies, certifications, segments). Raises
     RuleError for an invalid rule and Partner.DoesNotExist for an unknown partner.
     """
+    explanation = explain_rules({None: rule}, partner_id=partner_id, today=today)[None]
+    if isinstance(explanation, RuleError):
+        raise explanation
+    return explanation
+
+
+def explain_rules(
+    rules: Mapping[Key, Any], *, partner_id: int, today: dt.date | None = None
+) -> dict[Key, dict[str, Any] | RuleError]:
+    """explain_rule for several rules and one partner (a partner page explains every segment
+    the partner is in) in the same number of queries as for one: the tier and segment
+    look-ups of the checks, one query for every condition of every rule and the scalar
+    values, one per kind of list value named. An invalid rule maps to its RuleError; the
+    others are explained. Raises Partner.DoesNotExist for an unknown partner."""
     today = today or timezone.localdate()
-    tree = _parse_valid(rule)
-    conditions = list(_conditions(tree))
+    explained: dict[Key, dict[str, Any] | RuleError] = {}
+    trees: dict[Key, _Condition | _Group] = {}
+    lookups = _Lookups()  # tiers and segments looked up once for all the rules
+    for key, rule in rules.items():
+        try:
+            trees[key] = _parse_valid(rule, lookups)
+        except RuleError as error:
+            explained[key] = error
     select: dict[str, Any] = {}
-    for index, condition in enumerate(conditions):
-        select[f"c{index}"] = ExpressionWrapper(
-            _compile_condition(condition, today), output_field=BooleanField()
-        )
-    specs = {condition.spec.name: condition.spec for condition in conditions}
+    aliases: dict[Key, dict[str, str]] = {}  # rule → condition path → column
+    specs: dict[str, FieldSpec] = {}
+    for key, tree in trees.items():
+        aliases[key] = {}
+        for condition in _conditions(tree):
+            alias = f"c{len(select)}"
+            select[alias] = ExpressionWrapper(
+                _compile_condition(condition, today), output_field=BooleanField()
+            )
+            aliases[key][condition.path] = alias
+            specs.setdefault(condition.spec.name, condition.spec)
     scalar_aliases: dict[str, str] = {}
     for index, spec in enumerate(specs.values()):
         handler = TYPES[spec.type]
@@ -125,8 +152,10 @@ def explain_rule(rule: Any, *, partner_id: int, today: dt.date | None = None) ->
             actual[spec.name] = handler.present(spec, row[scalar_aliases[spec.name]])
         else:
             actual[spec.name] = _json_ready(row[scalar_aliases[spec.name]])
-    results = {condition.path: bool(row[f"c{i}"]) for i, condition in enumerate(conditions)}
-    return _explain(tree, results, actual)
+    for key, tree in trees.items():
+        results = {path: bool(row[alias]) for path, alias in aliases[key].items()}
+        explained[key] = _explain(tree, results, actual)
+    return {key: explained[key] for key in rules}
 
 
 # ---------------------------------------------------------------------------------------
@@ -134,18 +163,13 @@ def explain_rule(rule: Any, *, partner_id: int, today: dt.date | None = None) ->
 # ---------------------------------------------------------------------------------------
 
 
-class _Checker:
-    """Collects errors in rule order; tier and segment look-ups are batched."""
+class _Lookups:
+    """The tier and segment look-ups of rule checks, cached: one checker's, or shared by the
+    checks of several rules (explain_rules)."""
 
-    def __init__(self, segment_exists: Callable[[str], bool] | None) -> None:
-        self._order = itertools.count()
-        self._errors: list[tuple[int, str, str]] = []
-        self._segment_exists = segment_exists
+    def __init__(self) -> None:
         self._tiers: dict[str, str] | None = None
-        self._segments: dict[str, list[tuple[int, str]]] = {}
-
-    def error(self, path: str, message: str) -> None:
-        self._errors.append((next(self._order), path, message))
+        self._segments: dict[str, bool] = {}
 
     def tier_slugs(self) -> dict[str, str]:
         if self._tiers is None:
@@ -153,19 +177,38 @@ class _Checker:
             self._tiers = {slug.lower(): slug for slug in slugs}
         return self._tiers
 
+    def segment_exists(self, slugs: list[str]) -> Callable[[str], bool]:
+        unknown = [slug for slug in slugs if slug not in self._segments]
+        if unknown:
+            found = set(Segment.objects.filter(slug__in=unknown).values_list("slug", flat=True))
+            self._segments.update((slug, slug in found) for slug in unknown)
+        return self._segments.__getitem__
+
+
+class _Checker:
+    """Collects errors in rule order; tier and segment look-ups are batched."""
+
+    def __init__(
+        self, segment_exists: Callable[[str], bool] | None, lookups: _Lookups | None = None
+    ) -> None:
+        self._order = itertools.count()
+        self._errors: list[tuple[int, str, str]] = []
+        self._segment_exists = segment_exists
+        self._lookups = lookups or _Lookups()
+        self._segments: dict[str, list[tuple[int, str]]] = {}
+
+    def error(self, path: str, message: str) -> None:
+        self._errors.append((next(self._order), path, message))
+
+    def tier_slugs(self) -> dict[str, str]:
+        return self._lookups.tier_slugs()
+
     def require_segment(self, slug: str, path: str) -> None:
         self._segments.setdefault(slug, []).append((next(self._order), path))
 
     def errors(self) -> list[dict[str, str]]:
         if self._segments:
-            exists = self._segment_exists
-            if exists is None:
-                found = set(
-                    Segment.objects.filter(slug__in=list(self._segments)).values_list(
-                        "slug", flat=True
-                    )
-                )
-                exists = found.__contains__
+            exists = self._segment_exists or self._lookups.segment_exists(list(self._segments))
             for slug, references in self._segments.items():
                 if not exists(slug):
                     for order, path in references:
@@ -191,7 +234,7 @@ class _ValueReport:
 
 
 def _parse(
-    rule: Any, segment_exists: Callable[[str], bool] | None
+    rule: Any, segment_exists: Callable[[str], bool] | None, lookups: _Lookups | None = None
 ) -> tuple[_Condition | _Group | None, list[dict[str, str]]]:
     conditions, groups = _size(rule)
     oversized = []
@@ -203,13 +246,13 @@ def _parse(
         oversized.append(f"the rule is too large: {groups} groups, at most {MAX_GROUPS} allowed")
     if oversized:
         return None, [{"path": "", "message": message} for message in oversized]
-    checker = _Checker(segment_exists)
+    checker = _Checker(segment_exists, lookups)
     tree = _parse_node(rule, "", 1, checker)
     return tree, checker.errors()
 
 
-def _parse_valid(rule: Any) -> _Condition | _Group:
-    tree, errors = _parse(rule, None)
+def _parse_valid(rule: Any, lookups: _Lookups | None = None) -> _Condition | _Group:
+    tree, errors = _parse(rule, None, lookups)
     if errors:
         raise RuleError(errors)
     return tree

@@ -31,7 +31,7 @@ from segments.models import (
     Segment,
     SegmentKind,
 )
-from segments.rules import compile_rule, explain_rule
+from segments.rules import RuleError, compile_rule, explain_rule, explain_rules
 
 PREVIEW_SAMPLE_SIZE = 10
 
@@ -238,6 +238,33 @@ def partner_segments(*, partner: Partner) -> QuerySet[Segment]:
     return Segment.objects.filter(
         Exists(Membership.objects.filter(segment=OuterRef("pk"), partner=partner))
     ).order_by("name")
+
+
+def partner_segments_explained(*, partner: Partner) -> list[dict[str, Any]]:
+    """The segments a partner is in now, by name, each with when it joined and, for dynamic
+    segments, why: {segment, joined_at, explanation (explain_rule's tree) or error}. The
+    rules are explained together (explain_rules), so a partner in many segments costs the
+    same few queries as one in a single segment."""
+    joined_at = dict(
+        Membership.objects.filter(partner=partner).values_list("segment_id", "joined_at")
+    )
+    segments = list(partner_segments(partner=partner))
+    explained = explain_rules(
+        {segment.pk: segment.rule for segment in segments if segment.is_dynamic},
+        partner_id=partner.pk,
+    )
+    items = []
+    for segment in segments:
+        explanation = explained.get(segment.pk)
+        items.append(
+            {
+                "segment": segment,
+                "joined_at": joined_at.get(segment.pk),
+                "explanation": None if isinstance(explanation, RuleError) else explanation,
+                "error": str(explanation) if isinstance(explanation, RuleError) else None,
+            }
+        )
+    return items
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from partners.access import StaffRequiredMixin
 from partners.models import Partner
 from segments import selectors, services
 from segments.forms import StaticMembersForm
-from segments.models import EvaluationStatus, EvaluationTrigger, Membership, Segment
+from segments.models import EvaluationStatus, EvaluationTrigger, Segment
 from segments.rules import RuleError
 from segments.views.display import RuleDescriber
 
@@ -232,18 +232,10 @@ class PartnerSegmentsPanelView(StaffRequiredMixin, View):
         partner = get_object_or_404(Partner, pk=partner_pk)
         describer = RuleDescriber()
         memberships = []
-        joined_at = dict(
-            Membership.objects.filter(partner=partner).values_list("segment_id", "joined_at")
-        )
-        for segment in selectors.partner_segments(partner=partner):
-            item = {"segment": segment, "joined_at": joined_at.get(segment.pk), "tree": None}
-            if segment.is_dynamic:
-                try:
-                    explanation = selectors.segment_explain(segment=segment, partner=partner)
-                    item["tree"] = describer.describe(explanation["explanation"])
-                    item["matches"] = explanation["matches"]
-                except RuleError as error:
-                    item["error"] = str(error)
+        for item in selectors.partner_segments_explained(partner=partner):
+            explanation = item.pop("explanation")
+            if explanation is not None:
+                item.update(tree=describer.describe(explanation), matches=explanation["result"])
             memberships.append(item)
         context = {
             "partner": partner,

@@ -17,6 +17,7 @@ from segments.rules import (
     RuleError,
     compile_rule,
     explain_rule,
+    explain_rules,
     rule_segment_slugs,
     validate_rule,
 )
@@ -1302,6 +1303,43 @@ def test_explain_rule_runs_a_constant_number_of_queries(world, django_assert_num
         # when / then
         with django_assert_num_queries(7):
             explain_rule(rule, partner_id=world["acme"].id, today=TODAY)
+
+
+def test_explain_rules_explains_each_rule_as_explain_rule_in_the_queries_of_one(
+    world, django_assert_num_queries
+):
+    # given two valid rules naming every kind of value, and an invalid one
+    first = {
+        "all": [
+            cond("tier", "eq", "gold"),
+            cond("segment", "in", "vip"),
+            cond("industries", "has", "finance"),
+            cond("region", "eq", "emea"),
+        ]
+    }
+    second = {
+        "any": [
+            cond("technologies", "has", "aws"),
+            cond("certifications", "has", "x"),
+            cond("segment", "in", "vip"),
+            {"not": cond("tier", "at_least", "silver")},
+        ]
+    }
+    invalid = cond("region", "eq", "mars")
+    partner_id = world["acme"].id
+    # when: the same seven queries as one rule (see above), whatever the number of rules
+    with django_assert_num_queries(7):
+        explained = explain_rules(
+            {"first": first, "invalid": invalid, "second": second},
+            partner_id=partner_id,
+            today=TODAY,
+        )
+    # then
+    assert list(explained) == ["first", "invalid", "second"]
+    assert explained["first"] == explain_rule(first, partner_id=partner_id, today=TODAY)
+    assert explained["second"] == explain_rule(second, partner_id=partner_id, today=TODAY)
+    assert isinstance(explained["invalid"], RuleError)
+    assert explained["invalid"].errors[0]["path"] == "/value"
 
 
 def test_explain_rule_of_an_unknown_partner_raises_does_not_exist():

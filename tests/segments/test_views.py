@@ -627,5 +627,35 @@ def test_partner_panel_lists_segments_with_why_and_the_timeline(staff_client, se
     assert MembershipEvent.objects.filter(partner=partner).count() == 2
 
 
+def test_partner_panel_runs_the_same_queries_for_one_segment_or_many(
+    staff_client, django_assert_max_num_queries
+):
+    partner = PartnerFactory(region=Region.EMEA, tier=tier("gold"))
+    url = reverse("segments:partner-panel", args=[partner.pk])
+
+    def segment_in(number: int) -> None:
+        _evaluated(
+            SegmentFactory(
+                name=f"EMEA {number}",
+                rule={
+                    "all": [
+                        {"field": "region", "op": "eq", "value": "emea"},
+                        {"field": "tier", "op": "at_least", "value": "silver"},
+                        {"field": "industries", "op": "has_none", "value": ["no-such-tag"]},
+                    ]
+                },
+            )
+        )
+
+    segment_in(1)
+    with CaptureQueriesContext(connection) as one:
+        assert staff_client.get(url).status_code == 200
+    for number in range(2, 6):
+        segment_in(number)
+    with django_assert_max_num_queries(len(one)):
+        response = staff_client.get(url)
+    assert len(response.context["memberships"]) == 5
+
+
 def test_partner_panel_of_an_unknown_partner_is_404(staff_client):
     assert staff_client.get(reverse("segments:partner-panel", args=[999999])).status_code == 404
