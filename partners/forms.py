@@ -195,6 +195,20 @@ class PartnerForm(forms.ModelForm):
         return data
 
 
+# A contact's own details, as the manager's and the partner portal's contact forms edit them.
+CONTACT_PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "role",
+    "job_title",
+    "phone",
+    "language",
+    "interests",
+    "email_opt_in",
+)
+
+
 class ContactForm(forms.ModelForm):
     """A person at a partner; the portal login is managed by the partner's own admins."""
 
@@ -204,18 +218,7 @@ class ContactForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "role",
-            "job_title",
-            "phone",
-            "language",
-            "interests",
-            "email_opt_in",
-            "is_partner_admin",
-        ]
+        fields = [*CONTACT_PROFILE_FIELDS, "is_partner_admin"]
         labels = {
             "email_opt_in": "Agreed to receive e-mail (opt-in)",
             "is_partner_admin": "Partner admin in the partner portal",

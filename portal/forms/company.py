@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from partners.forms import SlugListField, TagSlugsField
+from partners.forms import CONTACT_PROFILE_FIELDS, SlugListField, TagSlugsField
 from partners.models import Contact, Industry, Partner, Technology
 
 
@@ -85,17 +85,7 @@ class ContactForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "role",
-            "job_title",
-            "phone",
-            "language",
-            "interests",
-            "email_opt_in",
-        ]
+        fields = list(CONTACT_PROFILE_FIELDS)
         labels = {
             "email": "E-mail",
             "job_title": "Job title",
