@@ -11,6 +11,7 @@ from communications.models import (
     SurveyResponse,
 )
 from communications.scheduling import timezone_or_none
+from communications.services.validation import CAMPAIGN_FIELDS
 from communications.templating import template_errors
 
 
@@ -20,29 +21,7 @@ class CampaignAdminForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = [
-            "name",
-            "topic",
-            "channel",
-            "subject_template",
-            "body_template",
-            "include_segments",
-            "exclude_segments",
-            "roles",
-            "interests",
-            "schedule_kind",
-            "scheduled_at",
-            "recurrence",
-            "recurrence_time",
-            "recurrence_timezone",
-            "recurrence_weekday",
-            "recurrence_day",
-            "trigger_segment",
-            "trigger_delay_minutes",
-            "ends_at",
-            "is_system",
-            "created_by",
-        ]
+        fields = [*CAMPAIGN_FIELDS, "include_segments", "exclude_segments", "created_by"]
 
     def _clean_template(self, field: str) -> str:
         source = self.cleaned_data.get(field) or ""

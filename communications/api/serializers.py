@@ -15,6 +15,7 @@ from communications.models import (
     SurveyResponse,
     Topic,
 )
+from communications.services.validation import CAMPAIGN_FIELDS
 from communications.templating import body_is_html
 from partners.models import Contact, ContactRole
 from segments.models import Segment
@@ -82,26 +83,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         model = Campaign
         fields = [
             "id",
-            "name",
-            "topic",
-            "channel",
-            "subject_template",
-            "body_template",
+            *CAMPAIGN_FIELDS,
             "include_segments",
             "exclude_segments",
-            "roles",
-            "interests",
-            "schedule_kind",
-            "scheduled_at",
-            "recurrence",
-            "recurrence_time",
-            "recurrence_timezone",
-            "recurrence_weekday",
-            "recurrence_day",
-            "trigger_segment",
-            "trigger_delay_minutes",
-            "ends_at",
-            "is_system",
             "survey",
             "schedule",
             "status",
