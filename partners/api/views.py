@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -46,7 +46,12 @@ ORDERING_FIELDS = [
 
 
 def _run_import(request: Request, import_function) -> Response:
-    upload = ImportUploadSerializer(data=request.data)
+    try:
+        data = request.data
+    except ParseError as error:  # a malformed upload: the documented shape as well
+        errors = [{"row": None, "column": None, "message": str(error.detail)}]
+        return Response({"errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    upload = ImportUploadSerializer(data=data)
     if not upload.is_valid():  # no file: the documented {"errors": [...]} shape all the same
         errors = [
             {"row": None, "column": field, "message": str(message)}

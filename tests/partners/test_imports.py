@@ -844,6 +844,17 @@ class TestImportApi:
         assert response.status_code == 400
 
     @pytest.mark.parametrize("url", ["/api/partners/import/", "/api/contacts/import/"])
+    def test_a_malformed_upload_answers_400_in_the_documented_shape(self, manager_client, url):
+        # A multipart body without its boundary cannot be parsed at all.
+        response = manager_client.generic(
+            "POST", url, b"\xf5R\x8dN", content_type="multipart/form-data"
+        )
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert (error["row"], error["column"]) == (None, None)
+        assert "Multipart form parse error" in error["message"]
+
+    @pytest.mark.parametrize("url", ["/api/partners/import/", "/api/contacts/import/"])
     def test_an_anonymous_import_is_refused_with_401(self, api_client, url):
         # given
         PartnerFactory(external_id="P-0001")
