@@ -721,8 +721,14 @@ class StatementTimer:
 
 def _statement_kind(sql: str) -> str:
     head = sql.lstrip()[:80]
-    if head.startswith("WITH matched AS MATERIALIZED"):
+    if head.startswith("WITH matched"):
         return "evaluate"
+    if head.startswith("INSERT INTO segments_recheck_matched"):
+        return "match"
+    if head.startswith("WITH level (segment_id, run_id)"):
+        return "write"
+    if head.startswith("ANALYZE"):
+        return "analyze"
     if "segments_pendingpartnerchange" in head:
         return "queue"
     if "segments_evaluationrun" in head:

@@ -4,9 +4,16 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Sum
 
 from partners.models import Partner
-from segments.models import Membership, PendingPartnerChange, Segment
+from segments.models import (
+    EvaluationRun,
+    Membership,
+    MembershipEvent,
+    PendingPartnerChange,
+    Segment,
+)
 from segments.rules import compile_rule
 from tests.partners.factories import PartnerFactory
 
@@ -75,6 +82,21 @@ def test_bench_segments_without_keep_leaves_no_data():
     # then
     assert not Partner.objects.exists()
     assert not Segment.objects.exists()
+    assert not Membership.objects.exists()
+    assert not MembershipEvent.objects.exists()
+
+
+def test_bench_segments_builds_from_empty_after_a_kept_run():
+    # given: a kept run's memberships and events
+    _, first = run_bench(partners=300, segments=5, seed=2, keep=True, skip_full_churn=True)
+    # when
+    _, second = run_bench(partners=300, segments=5, seed=2, keep=True, skip_full_churn=True)
+    # then: the second build started from nothing, so its runs joined every member again,
+    # and no event of the first run is left
+    assert second["memberships"] == first["memberships"]
+    built = EvaluationRun.objects.filter(trigger="manual").aggregate(joined=Sum("joined"))
+    assert built["joined"] == second["memberships"]
+    assert not MembershipEvent.objects.exclude(run__in=EvaluationRun.objects.all()).exists()
 
 
 def test_bench_segments_refuses_a_database_with_other_partners():

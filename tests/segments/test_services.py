@@ -6,6 +6,7 @@ from django.db import OperationalError, connection, connections
 from django.utils import timezone
 
 from partners import services as partner_services
+from partners.models import Partner
 from segments import services
 from segments.models import (
     EvaluationRun,
@@ -16,8 +17,15 @@ from segments.models import (
     PendingPartnerChange,
     Segment,
 )
-from segments.rules import RuleError
-from tests.partners.factories import PartnerFactory
+from segments.rules import RuleError, compile_rule
+from segments.services import evaluation
+from segments.signals import segment_members_changed
+from tests.partners.factories import (
+    CertificationFactory,
+    PartnerCertificationFactory,
+    PartnerFactory,
+    tier,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +122,7 @@ class TestEvaluate:
         services.segment_evaluate(segment_id=segment.id)
         partner_services.partner_update(partner=partner, data={"region": "na"})
         settings.PRM_SEGMENT_STATEMENT_TIMEOUT_MS = 100
-        real_apply = services._apply_rule
+        real_apply = evaluation._apply_rule
 
         def slow_apply(**kwargs):
             result = real_apply(**kwargs)  # the membership is changed inside the transaction…
@@ -122,7 +130,7 @@ class TestEvaluate:
                 cursor.execute("SELECT pg_sleep(2)")
             return result
 
-        monkeypatch.setattr(services, "_apply_rule", slow_apply)
+        monkeypatch.setattr(evaluation, "_apply_rule", slow_apply)
         # when
         run = services.segment_evaluate(segment_id=segment.id)
         # then
@@ -142,7 +150,7 @@ class TestEvaluate:
         def broken(**kwargs):
             raise OperationalError("database went away")
 
-        monkeypatch.setattr(services, "_apply_rule", broken)
+        monkeypatch.setattr(evaluation, "_apply_rule", broken)
         # when
         services.segment_evaluate(segment_id=segment.id)
         services.segment_evaluate(segment_id=segment.id)
@@ -221,6 +229,124 @@ class TestDependencyOrder:
         assert member_ids(top) == {partner.id}
 
 
+class TestEvaluateAll:
+    def test_levels_put_each_segment_above_the_segments_it_names(self):
+        # given
+        make_segment("base", EMEA)
+        make_segment("other", {"field": "region", "op": "eq", "value": "na"})
+        make_segment("middle", {"field": "segment", "op": "in", "value": "base"})
+        make_segment(
+            "top",
+            {
+                "all": [
+                    {"field": "segment", "op": "in", "value": "middle"},
+                    {"field": "segment", "op": "not_in", "value": ["other"]},
+                ]
+            },
+        )
+        # when
+        levels = services.segments_dependency_levels(services.segments_evaluation_order())
+        # then
+        assert [sorted(segment.slug for segment in level) for level in levels] == [
+            ["base", "other"],
+            ["middle"],
+            ["top"],
+        ]
+
+    def test_runs_count_matches_joins_and_leaves_and_each_move_has_one_event_of_its_run(self):
+        # given
+        emea = make_segment("emea", EMEA)
+        na = make_segment("na", {"field": "region", "op": "eq", "value": "na"})
+        top = make_segment("top", {"field": "segment", "op": "in", "value": "emea"})
+        stays, moves, arrives = (PartnerFactory(region=region) for region in ("emea", "emea", "na"))
+        services.segments_evaluate_all()
+        partner_services.partner_update(partner=moves, data={"region": "na"})
+        partner_services.partner_update(partner=arrives, data={"region": "emea"})
+        # when
+        runs = {run.segment_id: run for run in services.segments_evaluate_all()}
+        # then
+        assert [run.segment_id for run in runs.values()][-1] == top.id
+        for segment in (emea, top):
+            run = runs[segment.id]
+            assert (run.status, run.matched, run.joined, run.left) == ("succeeded", 2, 1, 1)
+            assert member_ids(segment) == {stays.id, arrives.id}
+            assert events(segment) == sorted(
+                [(stays.id, "joined"), (moves.id, "joined"), (arrives.id, "joined"),
+                 (moves.id, "left")]
+            )  # fmt: skip
+            last = MembershipEvent.objects.filter(segment=segment, run=run)
+            assert sorted(last.values_list("partner_id", "kind")) == sorted(
+                [(arrives.id, "joined"), (moves.id, "left")]
+            )
+        assert (runs[na.id].matched, runs[na.id].joined, runs[na.id].left) == (1, 1, 1)
+        for segment in (emea, na, top):
+            segment.refresh_from_db()
+            assert segment.member_count == len(member_ids(segment))
+            assert segment.last_evaluated_at is not None
+
+    def test_segments_beyond_the_group_size_are_evaluated_in_further_groups(self, monkeypatch):
+        # given
+        monkeypatch.setattr(evaluation, "EVALUATION_GROUP_SIZE", 2)
+        regions = ["emea", "na", "apac", "latam", "emea"]
+        segments = [
+            make_segment(f"s{index}", {"field": "region", "op": "eq", "value": region})
+            for index, region in enumerate(regions)
+        ]
+        partners = {region: PartnerFactory(region=region) for region in set(regions)}
+        # when
+        runs = services.segments_evaluate_all()
+        # then
+        assert [run.status for run in runs] == ["succeeded"] * 5
+        for segment, region in zip(segments, regions, strict=True):
+            assert member_ids(segment) == {partners[region].id}
+            assert events(segment) == [(partners[region].id, "joined")]
+
+    def test_a_failing_segment_fails_alone_and_its_group_is_evaluated(self, monkeypatch):
+        # given: one rule fails in the database (division by zero)
+        latam = {"field": "region", "op": "eq", "value": "latam"}
+        real_rule_sql = evaluation._rule_sql
+
+        def rule_sql(*, rule, partner_ids):
+            if rule == latam:
+                return "SELECT (1 / 0)::bigint AS id", ()
+            return real_rule_sql(rule=rule, partner_ids=partner_ids)
+
+        monkeypatch.setattr(evaluation, "_rule_sql", rule_sql)
+        emea = make_segment("emea", EMEA)
+        broken = make_segment("latam", latam)
+        partner = PartnerFactory(region="emea")
+        # when
+        runs = {run.segment_id: run for run in services.segments_evaluate_all()}
+        # then: the group rolled back, left no run behind, and each segment ran on its own
+        assert runs[broken.id].status == EvaluationStatus.FAILED
+        assert "division by zero" in runs[broken.id].error
+        assert runs[emea.id].status == EvaluationStatus.SUCCEEDED
+        assert EvaluationRun.objects.filter(segment=emea).count() == 1
+        assert member_ids(emea) == {partner.id}
+        assert events(emea) == [(partner.id, "joined")]
+        broken.refresh_from_db()
+        assert broken.consecutive_failures == 1
+
+    def test_a_segment_whose_rule_changed_since_the_order_was_read_is_stale(self, monkeypatch):
+        # given: the rule changes between reading the order and evaluating
+        segment = make_segment("emea", EMEA)
+        PartnerFactory(region="emea")
+        real_order = evaluation.segments_evaluation_order
+
+        def order_then_edit(**kwargs):
+            ordered = real_order(**kwargs)
+            Segment.objects.filter(pk=segment.pk).update(version=segment.version + 1)
+            return ordered
+
+        monkeypatch.setattr(evaluation, "segments_evaluation_order", order_then_edit)
+        # when
+        (run,) = services.segments_evaluate_all()
+        # then
+        assert run.status == EvaluationStatus.STALE
+        assert member_ids(segment) == set()
+        assert not MembershipEvent.objects.exists()
+
+
 class TestStaticSegments:
     def test_members_are_added_and_removed_by_hand_with_events(self):
         # given
@@ -295,6 +421,102 @@ class TestChangeDriven:
         partner = PartnerFactory(region="emea")
         services.segments_recheck_partners(partner_ids=[partner.id])
         assert member_ids(top) == {partner.id}
+
+    def test_recheck_writes_each_move_once_with_its_run_and_announces_it(
+        self, django_capture_on_commit_callbacks
+    ):
+        # given: two segments of one level, one above them, one nobody moves in or out of
+        emea = make_segment("emea", EMEA)
+        na = make_segment("na", {"field": "region", "op": "eq", "value": "na"})
+        top = make_segment("top", {"field": "segment", "op": "in", "value": ["emea", "na"]})
+        quiet = make_segment("latam", {"field": "region", "op": "eq", "value": "latam"})
+        leaver, joiner = PartnerFactory(region="emea"), PartnerFactory(region="apac")
+        services.segments_evaluate_all()
+        partner_services.partner_update(partner=leaver, data={"region": "apac"})
+        partner_services.partner_update(partner=joiner, data={"region": "na"})
+        announced = []
+
+        def receiver(sender, segment_id, joined_ids, left_ids, **kwargs):
+            announced.append((segment_id, joined_ids, left_ids))
+
+        segment_members_changed.connect(receiver)
+        # when
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                outcomes = services.segments_recheck_partners(partner_ids=[leaver.id, joiner.id])
+        finally:
+            segment_members_changed.disconnect(receiver)
+        # then
+        assert sorted(announced) == sorted(
+            [
+                (emea.id, [], [leaver.id]),
+                (na.id, [joiner.id], []),
+                (top.id, [joiner.id], [leaver.id]),
+            ]
+        )
+        assert set(outcomes) == {emea.id, na.id, top.id}
+        assert not EvaluationRun.objects.filter(segment=quiet, trigger="change").exists()
+        for segment, joined, left in ((emea, 0, 1), (na, 1, 0), (top, 1, 1)):
+            run = EvaluationRun.objects.get(segment=segment, trigger=EvaluationTrigger.CHANGE)
+            assert (run.status, run.joined, run.left, run.partner_count) == (
+                "succeeded",
+                joined,
+                left,
+                2,
+            )
+            assert MembershipEvent.objects.filter(run=run).count() == joined + left
+            segment.refresh_from_db()
+            assert segment.member_count == len(member_ids(segment))
+        assert member_ids(top) == {joiner.id}
+        assert events(top) == sorted(
+            [(leaver.id, "joined"), (leaver.id, "left"), (joiner.id, "joined")]
+        )
+
+    def test_recheck_agrees_with_the_rules_for_every_kind_of_condition(self):
+        # given: segments over columns, the tier (a join), tags, certifications, attributes,
+        # a derived field, text and another segment; then some partners change
+        rules = {
+            "emea": EMEA,
+            "gold-up": {"field": "tier", "op": "at_least", "value": "gold"},
+            "aws": {"field": "technologies", "op": "has_any", "value": ["aws"]},
+            "certified": {"field": "certifications", "op": "has", "value": "cloud-architect"},
+            "pro": {"field": "attributes.plan", "op": "eq", "value": "pro"},
+            "near-next-tier": {"field": "next_tier_gap_pct", "op": "lte", "value": 50},
+            "named-cloud": {"field": "name", "op": "contains", "value": "CLOUD"},
+            "emea-not-aws": {
+                "all": [
+                    {"field": "segment", "op": "in", "value": "emea"},
+                    {"field": "segment", "op": "not_in", "value": ["aws"]},
+                ]
+            },
+        }
+        segments = [make_segment(slug, rule) for slug, rule in rules.items()]
+        cloud = CertificationFactory(slug="cloud-architect")
+        partners = [
+            PartnerFactory(region="emea", tier=tier("gold"), attributes={"plan": "pro"}),
+            PartnerFactory(region="na", technologies=["aws"], name="Blue Cloud"),
+            PartnerFactory(region="apac", tier=tier("silver"), revenue_12m=None),
+            PartnerFactory(region="emea", technologies=["aws"], tier=tier("platinum")),
+        ]
+        PartnerCertificationFactory(partner=partners[2], certification=cloud, expires_at=None)
+        services.segments_evaluate_all()
+        first, second, third, _ = partners
+        Partner.objects.filter(pk=first.pk).update(
+            region="na", tier=tier("silver"), name="Cloud Nine"
+        )
+        Partner.objects.filter(pk=second.pk).update(region="emea", attributes={"plan": "pro"})
+        second.technologies.clear()
+        PartnerCertificationFactory(partner=first, certification=cloud, expires_at=None)
+        third.certifications.all().delete()
+        # when
+        services.segments_recheck_partners(partner_ids=[first.id, second.id, third.id])
+        # then
+        for segment in segments:
+            expected = set(
+                Partner.objects.filter(compile_rule(segment.rule)).values_list("id", flat=True)
+            )
+            assert member_ids(segment) == expected, segment.slug
+        assert EvaluationRun.objects.filter(trigger=EvaluationTrigger.CHANGE).count() >= 6
 
     def test_recheck_that_changes_nothing_records_no_run(self):
         segment = make_segment("emea", EMEA)
