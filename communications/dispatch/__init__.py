@@ -8,10 +8,12 @@ suppressed with a reason: opted_out, topic_opt_out, no_email, frequency_cap.
 Send (messages_send_batch): a short transaction claims a batch with SELECT … FOR UPDATE
 SKIP LOCKED (queued -> sending, claimed_at, attempts + 1); each message is rendered and its
 Message-ID, subject, body and links are stored before anything is sent; the batch goes out
-on one SMTP connection, and each message is marked sent in its own statement right after
-the server accepted it. Transient SMTP errors put a message back in the queue with an
-exponential backoff (counted from claimed_at) until PRM_MESSAGE_MAX_ATTEMPTS, then it is
-failed with the error; a permanent (5xx) refusal fails it at once.
+on one SMTP connection (its MIME written by dispatch.mime, MAIL/RCPT/DATA pipelined where
+the server offers PIPELINING: dispatch.smtp), and each message is marked sent in its own
+statement right after the server accepted it. Transient SMTP errors put a message back
+in the queue with an exponential backoff (counted from claimed_at) until
+PRM_MESSAGE_MAX_ATTEMPTS, then it is failed with the error; a permanent (5xx) refusal
+fails it at once.
 
 Exactly once: a message is sent only by the worker that claimed it, and every later claim
 skips a message that is not queued. A worker killed mid-batch leaves its messages in
@@ -36,10 +38,10 @@ from communications.dispatch.freeze import (
     occurrence_freeze_sql,
     occurrences_due_ids,
 )
+from communications.dispatch.mime import build_email
 from communications.dispatch.send import (
     OUTCOMES,
     Outcome,
-    build_email,
     is_permanent_smtp_error,
     messages_send_batch,
 )

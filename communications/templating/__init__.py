@@ -9,6 +9,7 @@ contains HTML tags is HTML (autoescaped), anything else is plain text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jinja2 import TemplateSyntaxError
@@ -20,7 +21,12 @@ from communications.templating.context import (
     sample_context,
     site_url,
 )
-from communications.templating.links import body_is_html, extract_links, html_to_text
+from communications.templating.links import (
+    body_is_html,
+    extract_links,
+    html_links_and_text,
+    html_to_text,
+)
 from communications.templating.sandbox import (
     CompiledTemplate,
     bounded_render,
@@ -36,11 +42,13 @@ if TYPE_CHECKING:
     from partners.models import Contact
 
 __all__ = [
+    "RenderedMessage",
     "TemplateRenderError",
     "body_is_html",
     "extract_links",
     "html_to_text",
     "message_context",
+    "message_render",
     "partner_segment_slugs",
     "recommended_content",
     "render_message",
@@ -85,12 +93,31 @@ def template_errors(source: str) -> list[dict]:
     return []
 
 
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A campaign rendered for one contact (see message_render)."""
+
+    subject: str
+    body: str
+    links: list[str]  # the absolute http(s) URLs the body contains
+    html_text: str | None  # html_to_text(body) when the body is HTML, else None
+
+
 def render_message(
     *, campaign: Campaign, contact: Contact, context_extra: dict | None = None
 ) -> tuple[str, str, list[str]]:
     """(subject, body, links) of a campaign for one contact, rendered in the sandbox; links
     are the absolute http(s) URLs the body contains. Queries only for what the templates use
     (segments, recommended content). Raises TemplateRenderError when a template fails."""
+    rendered = message_render(campaign=campaign, contact=contact, context_extra=context_extra)
+    return rendered.subject, rendered.body, rendered.links
+
+
+def message_render(
+    *, campaign: Campaign, contact: Contact, context_extra: dict | None = None
+) -> RenderedMessage:
+    """render_message(), and the plain-text version of an HTML body (what an e-mail's
+    text/plain part is made of) from the same pass of the HTML parser."""
     is_html = body_is_html(campaign.body_template)
     subject_template = _compiled_or_error(campaign, "subject_template", autoescape=False)
     body_template = _compiled_or_error(campaign, "body_template", autoescape=is_html)
@@ -102,7 +129,14 @@ def render_message(
     subject = _render(campaign, "subject_template", subject_template, context)
     subject = " ".join(subject.split())[:SUBJECT_MAX_LENGTH]
     body = _render(campaign, "body_template", body_template, context)
-    return subject, body, extract_links(body, is_html=is_html)
+    # The e-mail looks at the rendered body (as build_email does); links follow the template.
+    renders_html = body_is_html(body)
+    if is_html and renders_html:
+        links, html_text = html_links_and_text(body)
+    else:
+        links = extract_links(body, is_html=is_html)
+        html_text = html_to_text(body) if renders_html else None
+    return RenderedMessage(subject, body, links, html_text)
 
 
 def _compiled_or_error(campaign: Campaign, field: str, *, autoescape: bool) -> CompiledTemplate:

@@ -71,9 +71,25 @@ def html_to_text(body: str) -> str:
     parser = _TextParser()
     parser.feed(body)
     parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    return _joined_text(parser.parts)
+
+
+def html_links_and_text(body: str) -> tuple[list[str], str]:
+    """extract_links(body, is_html=True) and html_to_text(body) from one pass of the HTML
+    parser: the sender needs both for every message, and parsing is most of their cost."""
+    parser = _LinksAndTextParser()
+    parser.feed(body)
+    parser.close()
+    links = list(dict.fromkeys(url for url in parser.links if _is_absolute_http(url)))
+    return links, _joined_text(parser.parts)
+
+
+def _joined_text(parts: list[str]) -> str:
+    lines = [" ".join(line.split()) for line in "".join(parts).splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 class _TextParser(HTMLParser):
@@ -111,3 +127,22 @@ class _TextParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self.skipping:
             self.parts.append(data)
+
+
+class _LinksAndTextParser(_TextParser):
+    """_TextParser that also collects what _LinkParser does, in the same order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in ("a", "area"):
+            href = dict(attrs).get("href")
+            if href:
+                self.links.append(href.strip())
+        super().handle_starttag(tag, attrs)
+
+    def handle_data(self, data: str) -> None:
+        self.links.extend(_text_urls(data))
+        super().handle_data(data)

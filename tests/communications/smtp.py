@@ -28,14 +28,24 @@ def free_port() -> int:
 class CountingHandler:
     """Accepts every message (unless told otherwise) and counts them by Message-ID."""
 
-    def __init__(self, *, keep_messages: bool = True, delay: float = 0.0) -> None:
+    def __init__(
+        self, *, keep_messages: bool = True, delay: float = 0.0, pipelining: bool = False
+    ) -> None:
         self.keep_messages = keep_messages
         self.delay = delay
+        self.pipelining = pipelining  # offer RFC 2920 PIPELINING (aiosmtpd does not)
         self.received: Counter[str] = Counter()
         self.messages: list[bytes] = []
         self.refused_recipients: dict[str, str] = {}  # address -> reply, e.g. "550 5.1.1 …"
         self.data_replies: deque[str] = deque()  # replies to the next DATA commands
         self._lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            # aiosmtpd reads commands one by one from its buffer: it copes with pipelining.
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.refused_recipients.get(address)

@@ -42,10 +42,20 @@ def test_bench_dispatch_prints_every_figure_and_sends_each_message_once():
         summary["freeze_counts"]
     )
     assert summary["sent"] == summary["received"] == 200 and summary["duplicates"] == 0
+    assert summary["sink"] == "minimal"
     assert summary["freeze_s"] > 0 and summary["send_s"] > 0 and summary["messages_per_s"] > 0
     assert "(a) freeze" in text and "(b) 200 messages sent by 2 worker processes" in text
     assert Contact.objects.count() == 2000
     assert Message.objects.filter(status="sent").count() == 200
+
+
+def test_bench_dispatch_counts_what_aiosmtpd_received_with_sink_aiosmtpd():
+    # when
+    text, summary = run_bench(contacts=100, messages=20, sink="aiosmtpd")
+    # then
+    assert summary["sink"] == "aiosmtpd"
+    assert summary["sent"] == summary["received"] == 20 and summary["duplicates"] == 0
+    assert "SMTP sink (aiosmtpd) received 20" in text
 
 
 def test_bench_dispatch_without_keep_leaves_no_data():

@@ -1,6 +1,8 @@
 import datetime as dt
 import smtplib
 import threading
+from email import message_from_bytes, policy
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -25,8 +27,8 @@ from tests.communications.factories import (
     MessageFactory,
     OccurrenceFactory,
 )
-from tests.communications.smtp import SmtpServer, free_port
-from tests.partners.factories import ContactFactory, PartnerFactory
+from tests.communications.smtp import CountingHandler, SmtpServer, free_port
+from tests.partners.factories import ContactFactory, PartnerFactory, tier
 from tests.segments.factories import MembershipFactory, StaticSegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +39,12 @@ def segment():
     return StaticSegmentFactory(slug="audience")
 
 
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on a free port, and Django's e-mail settings pointing at it."""
-    server = SmtpServer().start()
+@pytest.fixture(params=[False, True], ids=["smtplib", "pipelining"])
+def smtp(settings, request):
+    """A real SMTP server on a free port, and Django's e-mail settings pointing at it; once
+    as aiosmtpd is (the sender talks smtplib's sendmail), once offering PIPELINING (the
+    sender pipelines MAIL, RCPT and DATA)."""
+    server = SmtpServer(CountingHandler(pipelining=request.param)).start()
     for name, value in server.email_settings().items():
         setattr(settings, name, value)
     settings.PRM_MESSAGE_RETRY_BACKOFF_SECONDS = 0
@@ -380,6 +384,104 @@ class TestSend:
         (email,) = smtp.handler.parsed()
         assert email["Subject"] == "Hi Grace"
         assert email["Message-ID"] == message.message_id
+
+    def test_the_email_sent_reads_as_djangos_email_of_the_message(self, segment, smtp):
+        # given: non-ASCII subject and body, two links, one signing clock for both sides
+        contacts_in(segment, first_name="Zoë")
+        occurrence = due_occurrence(
+            segment,
+            subject_template="Nouvelles pour {{ contact.first_name }} — {{ partner.name }}",
+            body_template=(
+                "<html><body><p>Bonjour {{ contact.first_name }},</p>"
+                '<p><a href="https://example.com/deals?p={{ partner.external_id }}">Deals</a>'
+                ' and <a href="https://example.com/events">événements</a></p></body></html>'
+            ),
+        )
+        dispatch.occurrence_freeze(occurrence_id=occurrence.id)
+        with mock.patch("django.core.signing.time.time", return_value=1_790_000_000.0):
+            # when
+            send_all()
+            message = Message.objects.get(occurrence=occurrence)
+            django_email = dispatch.build_email(message).message()
+        # then
+        (received,) = smtp.handler.parsed()
+        expected = message_from_bytes(django_email.as_bytes(linesep="\r\n"), policy=policy.default)
+
+        def headers(email):
+            ignored = {"date", "content-type"}  # the time and the random MIME boundary
+            return [(k, str(v).strip()) for k, v in email.items() if k.lower() not in ignored]
+
+        def parts(email):
+            return [
+                (part.get_content_type(), part["Content-Transfer-Encoding"], part.get_content())
+                for part in email.walk()
+                if not part.is_multipart()
+            ]
+
+        assert received.get_content_type() == "multipart/alternative"
+        assert headers(received) == headers(expected)
+        assert parts(received) == parts(expected)
+        assert "Zoë" in received["Subject"] and received["Message-ID"] == message.message_id
+
+    def test_a_body_line_too_long_for_8bit_is_sent_quoted_printable_as_django_does(
+        self, segment, smtp
+    ):
+        # given
+        contacts_in(segment)
+        occurrence = due_occurrence(segment, body_template="x" * 1200 + " https://example.com/a")
+        dispatch.occurrence_freeze(occurrence_id=occurrence.id)
+        # when
+        result = dispatch.messages_send_batch()
+        # then
+        assert result["sent"] == 1
+        (received,) = smtp.handler.parsed()
+        assert received["Content-Transfer-Encoding"] == "quoted-printable"
+        assert received.get_content().startswith("x" * 1200 + " ")
+
+    def test_a_server_offering_pipelining_gets_each_message_in_two_writes(
+        self, segment, smtp, monkeypatch
+    ):
+        # given
+        contacts_in(segment, 3)
+        dispatch.occurrence_freeze(occurrence_id=due_occurrence(segment).id)
+        writes = []
+        original = smtplib.SMTP.send
+
+        def counting_send(self, s):
+            writes.append(s)
+            return original(self, s)
+
+        monkeypatch.setattr(smtplib.SMTP, "send", counting_send)
+        # when
+        result = dispatch.messages_send_batch()
+        # then: EHLO, then MAIL+RCPT+DATA and the content per message (smtplib: four), QUIT
+        assert result["sent"] == 3 and smtp.handler.total == 3
+        assert len(writes) == 2 + 3 * (2 if smtp.handler.pipelining else 4)
+
+    def test_a_batch_queries_a_fixed_number_of_times_plus_one_mark_per_message(self, segment, smtp):
+        # given: batches of 2 and of 5 contacts, of partners with tiers or none
+        def batch_queries(count: int) -> int:
+            audience = StaticSegmentFactory()
+            tiers = [tier("gold"), tier("silver"), None]
+            for n in range(count):
+                partner = PartnerFactory(tier=tiers[n % 3])
+                MembershipFactory(segment=audience, partner=partner)
+                ContactFactory(partner=partner)
+            occurrence = due_occurrence(
+                audience,
+                subject_template="News for {{ partner.name }}",
+                body_template="<p>{{ contact.first_name }}, {{ tier.name }} partner</p>",
+            )
+            dispatch.occurrence_freeze(occurrence_id=occurrence.id)
+            with CaptureQueriesContext(connection) as queries:
+                result = dispatch.messages_send_batch(batch_size=50)
+            assert result["sent"] == count
+            return len(queries)
+
+        # when
+        small, large = batch_queries(2), batch_queries(5)
+        # then: the three more messages cost their three "sent" marks, nothing else
+        assert large - small == 3
 
     def test_a_batch_sends_over_one_smtp_connection(self, segment, smtp, monkeypatch):
         # given

@@ -6,6 +6,7 @@ from django.utils import timezone
 from communications.templating import (
     TemplateRenderError,
     extract_links,
+    html_links_and_text,
     html_to_text,
     render_message,
     template_errors,
@@ -265,3 +266,23 @@ class TestLinks:
         )
 
         assert text == "Title\n\nRead this (https://example.com/r).\n\n- one"
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            "<html><head><title>t https://example.com/title</title></head><body><p>Hi "
+            '<a href="https://example.com/a?x=1&amp;y=2">A</a></p></body></html>',
+            '<div><area href=" https://example.com/area "><a href="/rel">r</a>'
+            "<script>var u = 'https://example.com/script';</script>"
+            "https://example.com/text, &amp; https://example.com/a?x=1&y=2</div>",
+            '<ul><li><a href="https://example.com/1">one</a></li><br/><li>two</li></ul>'
+            "<!-- https://example.com/comment --><p>&lt;https://example.com/esc&gt;</p>",
+            "<p>unclosed <a href='https://example.com/u'>link <b>bold",
+        ],
+    )
+    def test_one_pass_gives_the_links_and_text_of_the_two_parsers(self, body):
+        # when
+        links, text = html_links_and_text(body)
+        # then
+        assert links == extract_links(body, is_html=True)
+        assert text == html_to_text(body)

@@ -4,6 +4,7 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+from django.core import signing
 from django.test import Client
 
 from communications import dispatch, tracking
@@ -216,6 +217,31 @@ class TestClick:
         # then: the route takes a signed message id and an index, nothing else
         client = Client()
         assert client.get("/c/x/?next=https://evil.example/").status_code == 404
+
+
+class TestTokens:
+    @pytest.mark.parametrize("salt", [tracking.OPEN_SALT, tracking.UNSUBSCRIBE_SALT])
+    def test_a_token_is_the_one_django_signing_makes(self, salt):
+        # given: one clock for both
+        with mock.patch("django.core.signing.time.time", return_value=1_790_000_000.5):
+            # when
+            ours = [tracking.sign(value, salt=salt) for value in (1, 12345, 2**40)]
+            # then
+            assert ours == [signing.dumps(value, salt=salt) for value in (1, 12345, 2**40)]
+
+    def test_tokens_follow_a_changed_secret_key_and_its_fallbacks(self, settings):
+        # given
+        old_key = settings.SECRET_KEY
+        before = tracking.sign(7, salt=tracking.OPEN_SALT)
+        # when
+        settings.SECRET_KEY = "another-secret-key-long-enough-for-django-0123456789abcdef"
+        after = tracking.sign(7, salt=tracking.OPEN_SALT)
+        # then
+        assert tracking.unsign(after, salt=tracking.OPEN_SALT) == 7
+        with pytest.raises(tracking.BadToken):
+            tracking.unsign(before, salt=tracking.OPEN_SALT)
+        settings.SECRET_KEY_FALLBACKS = [old_key]
+        assert tracking.unsign(before, salt=tracking.OPEN_SALT) == 7
 
 
 class TestDecoration:
