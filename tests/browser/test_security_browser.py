@@ -117,3 +117,17 @@ def test_the_admin_runs_under_the_policy(page, live_server):
     page.goto(f"{live_server.url}/admin/partners/partner/add/")
     # then the admin's own scripts ran: the date fields have their shortcuts
     expect(page.get_by_role("link", name="Today").first).to_be_visible()
+
+
+def test_htmx_wires_swapped_content_at_once_on_every_kind_of_page(manager_page):
+    # htmx reads the first htmx-config meta: base_app.html's, or a page's own first
+    # (enablement/_htmx_config.html); both must turn the settle delay off, or a fragment's
+    # own controls ignore input for 20 ms after each swap.
+    page = manager_page
+    for path in ("/partners/", "/partners/tiers/what-if/"):
+        page.goto(f"{page.live_server_url}{path}")
+        config = page.evaluate(
+            "() => [htmx.config.defaultSettleDelay, htmx.config.allowEval,"
+            " htmx.config.includeIndicatorStyles]"
+        )
+        assert config == [0, False, False], path
