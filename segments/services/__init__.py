@@ -3,6 +3,7 @@ static membership, change-driven re-checks and the scheduler's bookkeeping.
 
 A package of one module per concern; callers import the services from here."""
 
+from segments.services.bulk import segments_evaluate_all
 from segments.services.changes import (
     segments_partners_changed,
     segments_process_pending_changes,
@@ -16,13 +17,8 @@ from segments.services.editing import (
     segment_rule_check,
     segment_update,
 )
-from segments.services.evaluation import (
-    EvaluationOutcome,
-    segment_evaluate,
-    segments_dependency_levels,
-    segments_evaluate_all,
-    segments_evaluation_order,
-)
+from segments.services.evaluation import EvaluationOutcome, segment_evaluate
+from segments.services.ordering import segments_dependency_levels, segments_evaluation_order
 from segments.services.scheduling import evaluation_runs_sweep_stuck, segments_claim_due
 from segments.services.static import (
     segment_members_add,

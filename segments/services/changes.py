@@ -28,9 +28,8 @@ from segments.services.evaluation import (
     _apply_rule,
     _rule_sql,
     _set_statement_timeout,
-    segments_dependency_levels,
-    segments_evaluation_order,
 )
+from segments.services.ordering import segments_dependency_levels, segments_evaluation_order
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from segments.models import (
     EvaluationStatus,
     Segment,
 )
-from segments.services.evaluation import segments_evaluation_order
+from segments.services.ordering import segments_evaluation_order
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from segments.models import (
     Segment,
 )
 from segments.rules import RuleError, compile_rule
-from segments.services import evaluation
+from segments.services import bulk, evaluation
 from segments.signals import segment_members_changed
 from tests.partners.factories import (
     CertificationFactory,
@@ -286,7 +286,7 @@ class TestEvaluateAll:
 
     def test_segments_beyond_the_group_size_are_evaluated_in_further_groups(self, monkeypatch):
         # given
-        monkeypatch.setattr(evaluation, "EVALUATION_GROUP_SIZE", 2)
+        monkeypatch.setattr(bulk, "EVALUATION_GROUP_SIZE", 2)
         regions = ["emea", "na", "apac", "latam", "emea"]
         segments = [
             make_segment(f"s{index}", {"field": "region", "op": "eq", "value": region})
@@ -311,6 +311,8 @@ class TestEvaluateAll:
                 return "SELECT (1 / 0)::bigint AS id", ()
             return real_rule_sql(rule=rule, partner_ids=partner_ids)
 
+        # the group's statement and, one by one, the single-segment path
+        monkeypatch.setattr(bulk, "_rule_sql", rule_sql)
         monkeypatch.setattr(evaluation, "_rule_sql", rule_sql)
         emea = make_segment("emea", EMEA)
         broken = make_segment("latam", latam)
@@ -331,14 +333,14 @@ class TestEvaluateAll:
         # given: the rule changes between reading the order and evaluating
         segment = make_segment("emea", EMEA)
         PartnerFactory(region="emea")
-        real_order = evaluation.segments_evaluation_order
+        real_order = bulk.segments_evaluation_order
 
         def order_then_edit(**kwargs):
             ordered = real_order(**kwargs)
             Segment.objects.filter(pk=segment.pk).update(version=segment.version + 1)
             return ordered
 
-        monkeypatch.setattr(evaluation, "segments_evaluation_order", order_then_edit)
+        monkeypatch.setattr(bulk, "segments_evaluation_order", order_then_edit)
         # when
         (run,) = services.segments_evaluate_all()
         # then
