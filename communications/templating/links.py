@@ -50,9 +50,12 @@ def _is_absolute_http(url: str) -> bool:
     return bool(re.match(r"https?://[^/\s]+", url, re.IGNORECASE))
 
 
-class _LinkParser(HTMLParser):
+class _LinkCollector(HTMLParser):
+    """Collects the links of an HTML body: every a/area href and every URL written out in
+    the text, in order (cooperative: another parser's handlers still run)."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()  # HTMLParser converts character references by default
         self.links: list[str] = []
 
     def handle_starttag(self, tag: str, attrs) -> None:
@@ -60,9 +63,15 @@ class _LinkParser(HTMLParser):
             href = dict(attrs).get("href")
             if href:
                 self.links.append(href.strip())
+        super().handle_starttag(tag, attrs)
 
     def handle_data(self, data: str) -> None:
         self.links.extend(_text_urls(data))
+        super().handle_data(data)
+
+
+class _LinkParser(_LinkCollector):
+    """The links alone."""
 
 
 def html_to_text(body: str) -> str:
@@ -129,20 +138,5 @@ class _TextParser(HTMLParser):
             self.parts.append(data)
 
 
-class _LinksAndTextParser(_TextParser):
-    """_TextParser that also collects what _LinkParser does, in the same order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in ("a", "area"):
-            href = dict(attrs).get("href")
-            if href:
-                self.links.append(href.strip())
-        super().handle_starttag(tag, attrs)
-
-    def handle_data(self, data: str) -> None:
-        self.links.extend(_text_urls(data))
-        super().handle_data(data)
+class _LinksAndTextParser(_LinkCollector, _TextParser):
+    """_TextParser that also collects the links, in the same pass."""
