@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from partners.models import Contact, Partner
 
@@ -20,6 +20,37 @@ def partner_list(*, filters: dict | None = None) -> QuerySet[Partner]:
 
         raise ValidationError(filterset.errors)
     return filterset.qs
+
+
+# The partner columns the manager's list rows show (and order by); the rest of the wide row
+# stays unread.
+LIST_ROW_FIELDS = (
+    "name",
+    "external_id",
+    "partner_type",
+    "tier",
+    "region",
+    "country",
+    "lifecycle_stage",
+    "revenue_12m",
+    "deals_won_12m",
+    "engagement_score",
+    "enablement_completion_pct",
+)
+
+
+def partner_list_rows(queryset: QuerySet[Partner]) -> QuerySet[Partner]:
+    """The manager's partner list page over a filtered partner list: the shown columns, tier,
+    and tags as plain lists (industry_list, technology_list). No certifications: the page
+    does not show them, and their prefetch (with its join) would be work thrown away."""
+    return (
+        queryset.prefetch_related(None)
+        .prefetch_related(
+            Prefetch("industries", to_attr="industry_list"),
+            Prefetch("technologies", to_attr="technology_list"),
+        )
+        .only(*LIST_ROW_FIELDS)
+    )
 
 
 def partner_get(*, partner_id: int) -> Partner:

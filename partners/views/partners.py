@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -77,20 +77,6 @@ REQUIREMENT_LABELS = {
     "min_active_certifications": "Active certifications",
     "min_enablement_completion_pct": "Enablement %",
 }
-# The partner columns a list row shows (and orders by): the rest of the wide row stays unread.
-LIST_ROW_FIELDS = (
-    "name",
-    "external_id",
-    "partner_type",
-    "tier",
-    "region",
-    "country",
-    "lifecycle_stage",
-    "revenue_12m",
-    "deals_won_12m",
-    "engagement_score",
-    "enablement_completion_pct",
-)
 # Short names of partner types for the list's narrow column (the full name is the tooltip).
 TYPE_SHORT = {
     PartnerType.VAR: "VAR",
@@ -166,16 +152,7 @@ def _render_list(request: HttpRequest, query: listing.PartnerListQuery) -> HttpR
     if not query.is_valid:
         return render(request, "partners/partner_list.html", context, status=400)
     number = listing.page_number(request.GET.get("page"))
-    # The page shows tags but not certifications: the API queryset's certification prefetch
-    # (with its join) would be work thrown away.
-    rows = (
-        query.queryset.prefetch_related(None)
-        .prefetch_related(
-            Prefetch("industries", to_attr="industry_list"),
-            Prefetch("technologies", to_attr="technology_list"),
-        )
-        .only(*LIST_ROW_FIELDS)
-    )
+    rows = selectors.partner_list_rows(query.queryset)
     context["page_obj"] = listing.count_free_page(queryset=rows, number=number)
     for partner in context["page_obj"]:
         partner.type_short = (
