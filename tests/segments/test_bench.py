@@ -106,3 +106,14 @@ def test_bench_segments_refuses_a_database_with_other_partners():
     with pytest.raises(CommandError, match="not benchmark data"):
         run_bench(partners=100, segments=3)
     assert Partner.objects.filter(external_id="CRM-1").exists()
+
+
+def test_bench_segments_write_floor_is_measured_and_rolled_back():
+    # when
+    text, summary = run_bench(
+        partners=400, segments=6, seed=2, keep=True, skip_full_churn=True, write_floor=True
+    )
+    # then
+    assert summary["floor_indexed_s"] > 0 and summary["floor_bulk_s"] > 0
+    assert summary["floor_indexed_ratio"] > 1 and summary["floor_bulk_ratio"] > 1
+    assert f"== write floor: (a)'s {summary['memberships']:,} memberships" in text

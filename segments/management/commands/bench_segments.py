@@ -26,7 +26,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from partners.models import Partner, PartnerCertification, Tier
-from segments import bench, services
+from segments import bench, bench_floor, services
 from segments.models import (
     EvaluationRun,
     EvaluationStatus,
@@ -78,6 +78,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--explain", action="store_true", help="EXPLAIN ANALYZE the slowest segment of (a)."
         )
+        parser.add_argument(
+            "--write-floor",
+            action="store_true",
+            help="Also time writing (a)'s memberships and events alone (see segments.bench_floor).",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -95,6 +100,7 @@ class Command(BaseCommand):
             self._create_segments,
             self._full_build,
             self._lower_bound,
+            *([self._write_floor] if options["write_floor"] else []),
             self._naive_baseline,
             self._churn,
             self._no_change,
@@ -287,6 +293,28 @@ class Command(BaseCommand):
                 f"     {self.order[i].slug}: {self.sizes[i]:,}, "
                 f"{self.full_statements[i]:.2f} s, {self.lower_bound[i]:.2f} s"
             )
+
+    def _write_floor(self) -> None:
+        floor = bench_floor.measure_write_floor(groups=self.statement_segments)
+        lower = self.report["lower_bound_s"]
+        self.report.update(
+            floor_indexed_s=floor.indexed_s,
+            floor_bulk_s=floor.bulk_s,
+            floor_indexed_ratio=(lower + floor.indexed_s) / lower,
+            floor_bulk_ratio=(lower + floor.bulk_s) / lower,
+        )
+        self._line(
+            f"== write floor: (a)'s {floor.rows:,} memberships and as many joined events "
+            f"written again, no rule evaluated (rolled back): {floor.indexed_s:.2f} s into the "
+            f"indexed tables; bulk {floor.bulk_s:.2f} s (rows {floor.bulk_insert_s:.2f} s into "
+            f"the tables without keys and indexes, then the indexes built "
+            f"{floor.bulk_index_s:.2f} s)"
+        )
+        self._line(
+            f"   lower bound + floor = {self.report['floor_indexed_ratio']:.2f}x lower bound "
+            f"(indexed), {self.report['floor_bulk_ratio']:.2f}x (bulk): what (a)/lower bound "
+            "would be were the rules evaluated at no cost beyond the lower bound"
+        )
 
     # -- the naive baseline -------------------------------------------------------------
 
@@ -531,6 +559,16 @@ class Command(BaseCommand):
             "full_failed": report["full_failed"],
             "followups_queued": report["followups_queued"],
             "seed": self.options["seed"],
+            **{
+                key: round(report[key], 3)
+                for key in (
+                    "floor_indexed_s",
+                    "floor_bulk_s",
+                    "floor_indexed_ratio",
+                    "floor_bulk_ratio",
+                )
+                if key in report
+            },
             "other_sessions": self.others,
             "load_avg": [round(value, 2) for value in os.getloadavg()],
         }
