@@ -9,7 +9,7 @@ from django.db.utils import ConnectionHandler
 from django.utils import timezone
 
 from partners.models import LifecycleStage, Partner, PartnerType, Region, Tier
-from segments.fields import MAX_DAYS, MAX_LIST_VALUES, MAX_NUMBER, next_tier_gap_pct
+from segments.fields import MAX_DAYS, MAX_LIST_VALUES, MAX_NUMBER, next_tier_gap_pct, types
 from segments.rules import (
     MAX_CONDITIONS,
     MAX_DEPTH,
@@ -418,8 +418,31 @@ def test_text_operators_are_case_insensitive_and_literal(world, rule, expected):
         (cond("segment", "not_in", ["vip", "distributors"]), {"beta"}),
     ],
 )
-def test_segment_operators_match_members_of_the_named_segments(world, rule, expected):
+def test_segment_operators_match_members_of_the_named_segments(
+    world, segment_sql_form, rule, expected
+):
     assert matching(rule) == expected
+
+
+@pytest.fixture(params=["postgresql", "portable"])
+def segment_sql_form(request, monkeypatch):
+    """Segment conditions in PostgreSQL's form (ids read once, compared with segment_id) and
+    in the portable one (segment_id IN the ids), which is valid PostgreSQL too."""
+    if request.param == "portable":
+        monkeypatch.setattr(types._SegmentNamed, "as_postgresql", types._SegmentNamed.as_sql)
+    return request.param
+
+
+def test_segment_conditions_compare_segment_ids_read_once_per_statement(world):
+    # The (partner, segment) index is probed for both columns only when the ids are a value
+    # (an InitPlan), not a join to the segments by slug.
+    one = str(Partner.objects.filter(compile_rule(cond("segment", "in", "vip"))).query)
+    several = str(
+        Partner.objects.filter(compile_rule(cond("segment", "in", ["vip", "distributors"]))).query
+    )
+    assert '"segment_id" = (SELECT' in one
+    assert '"segment_id" = ANY(ARRAY(SELECT' in several
+    assert "JOIN" not in one and "JOIN" not in several
 
 
 @pytest.mark.parametrize(
