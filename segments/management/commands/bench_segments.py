@@ -100,13 +100,14 @@ class Command(BaseCommand):
             self._create_segments,
             self._full_build,
             self._lower_bound,
-            *([self._write_floor] if options["write_floor"] else []),
             self._naive_baseline,
             self._churn,
             self._no_change,
         ]
         if not options["skip_full_churn"]:
             phases.append(self._full_churn)
+        if options["write_floor"]:  # last: its writes (rolled back) disturb no other figure
+            phases.append(self._write_floor)
         if options["explain"]:
             phases.append(self._explain_slowest)
         load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -304,7 +305,7 @@ class Command(BaseCommand):
             floor_bulk_ratio=(lower + floor.bulk_s) / lower,
         )
         self._line(
-            f"== write floor: (a)'s {floor.rows:,} memberships and as many joined events "
+            f"== write floor: the build's {floor.rows:,} memberships and as many joined events "
             f"written again, no rule evaluated (rolled back): {floor.indexed_s:.2f} s into the "
             f"indexed tables; bulk {floor.bulk_s:.2f} s (rows {floor.bulk_insert_s:.2f} s into "
             f"the tables without keys and indexes, then the indexes built "
