@@ -2,7 +2,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from partners import services as partner_services
@@ -18,7 +18,7 @@ from segments.models import (
     Segment,
 )
 from segments.rules import RuleError, compile_rule
-from segments.services import bulk, evaluation
+from segments.services import bulk, changes, evaluation
 from segments.signals import segment_members_changed
 from tests.partners.factories import (
     CertificationFactory,
@@ -643,3 +643,22 @@ class TestMembersByIdOrExternalId:
         ]
         services.segment_members_change(segment=segment, partner_ids=[partner.id], remove=True)
         assert member_ids(segment) == set()
+
+
+def setting(cursor, name: str) -> str:
+    cursor.execute("SELECT current_setting(%s)", [name])
+    return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+def test_matching_plans_probe_with_little_work_mem_and_the_settings_come_back_after():
+    # given: the re-check's own work_mem for sorting its writes
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        # when
+        with changes._index_probe_plans(cursor):
+            inside = [setting(cursor, name) for name in ("work_mem", *changes.PROBE_ONLY_SETTINGS)]
+        after = [setting(cursor, name) for name in ("work_mem", *changes.PROBE_ONLY_SETTINGS)]
+    # then: too little work_mem for hashing a tag's partners; the sort's 64MB again after
+    assert inside == [changes.PROBE_ONLY_WORK_MEM, *["off"] * len(changes.PROBE_ONLY_SETTINGS)]
+    assert after == ["64MB", *["on"] * len(changes.PROBE_ONLY_SETTINGS)]
