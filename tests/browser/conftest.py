@@ -8,9 +8,11 @@ $PRM_SCREENSHOT_DIR (default var/screenshots) for people to look at.
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.partners.factories import UserFactory
 
@@ -28,6 +30,39 @@ def pytest_collection_modifyitems(items):
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.django_db(transaction=True))
+
+
+# How long a test's teardown waits for the live server's statements to finish.
+SERVER_SETTLE_SECONDS = 10
+
+
+@pytest.fixture(autouse=True)
+def server_settled_before_flush(transactional_db, live_server):
+    """After the test's page is closed, wait until no live-server statement is running or
+    inside a transaction, then let the database be flushed. A request still running (a page
+    fires htmx requests of its own, a preview say) otherwise takes its tables' locks one by one
+    while the flush's TRUNCATE takes them all, and the two deadlock. Depending on the database
+    and the server, this is torn down after the test's pages and before the flush."""
+    yield
+    wait_for_other_sessions_to_settle(timeout=SERVER_SETTLE_SECONDS)
+
+
+def wait_for_other_sessions_to_settle(*, timeout: float) -> bool:
+    """Whether, within `timeout` seconds, no other session of this database is running a
+    statement or is inside a transaction."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            (busy,) = cursor.fetchone()
+        if not busy:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
