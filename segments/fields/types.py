@@ -370,10 +370,11 @@ class _SegmentNamed(Expression):
     """A membership's segment is one of those named by slug. On PostgreSQL the segment ids are
     read once per statement (an InitPlan) and compared as `segment_id = (SELECT id …)` for one
     slug, `= ANY(ARRAY(SELECT id …))` for several, so that the (partner, segment) index is
-    probed for the partner and the segment together where it can. A join to the segments by
-    slug (the portable form) is planned as a scan of all the partner's memberships filtered by
-    segment, reading the heap row of each one on pages a recent write left not all-visible:
-    after a re-check's first level, 4 of its 18 s at a million partners."""
+    probed for the partner and the segment together where it can; elsewhere (SQLite) `IN
+    (SELECT id …)`. The join to the segments by slug this replaces was planned as a scan of all
+    the partner's memberships filtered by segment, reading the heap row of each one on pages a
+    recent write left not all-visible: after a re-check's first level, 4 of its 18 s at a
+    million partners."""
 
     conditional = True
 
