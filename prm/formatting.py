@@ -171,20 +171,21 @@ def to_decimal(value: object) -> Decimal | None:
 
 
 def _rounded(number: Decimal, digits: int) -> Decimal:
-    """Half up, as people round (and as floatformat did); never a negative zero."""
-    rounded = number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    """Half up, as people round (and as floatformat did), to abs(digits) places; never a
+    negative zero."""
+    rounded = number.quantize(Decimal(1).scaleb(-abs(digits)), rounding=ROUND_HALF_UP)
     return abs(rounded) if rounded.is_zero() else rounded
 
 
 @functools.lru_cache(maxsize=1024)
 def _pattern(locale: Locale, kind: str, digits: int | None) -> NumberPattern:
-    """The locale's decimal or percent pattern, with exactly `digits` fraction digits (None:
-    as the locale has it)."""
+    """The locale's decimal or percent pattern with `digits` fraction digits: exactly that
+    many, at most -digits when negative (as floatformat:"-1"), as the locale has it for None."""
     pattern = locale.percent_formats[None] if kind == "percent" else locale.decimal_formats[None]
     if digits is None:
         return pattern
     fixed = copy.copy(pattern)
-    fixed.frac_prec = (digits, digits)
+    fixed.frac_prec = (0, -digits) if digits < 0 else (digits, digits)
     return fixed
 
 
@@ -274,7 +275,8 @@ def format_number(
 ) -> str:
     """A number with the locale's grouping and decimal mark: 1234567 → "1,234,567" (en-US),
     "1.234.567" (de-DE). `digits` fixes the fraction digits (half up); without, whole
-    numbers show none and others up to three. None → "—"."""
+    numbers show none and others up to three; a negative `digits` shows at most that many
+    ("-1": 12.0 → "12", 12.25 → "12.3"). None → "—"."""
     number = to_decimal(value)
     if number is None:
         return EMPTY
@@ -290,7 +292,7 @@ def format_percent(
     ratio: Number | None, digits: int = 0, *, locale: Locale | str | None = None
 ) -> str:
     """A ratio as a percentage: 0.4237 → "42%" (en-US), "42 %" (de-DE); `digits` fraction
-    digits (half up). None → "—"."""
+    digits (half up; negative: at most that many). None → "—"."""
     number = to_decimal(ratio)
     if number is None:
         return EMPTY
