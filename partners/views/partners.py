@@ -170,6 +170,11 @@ class PartnerListView(StaffRequiredMixin, View):
     """Every partner, filtered, searched and sorted as the API does, a page at a time."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        clean = listing.without_empty_values(request.GET)
+        if clean is not None:
+            # The filter form's blank fields (static/js/partner_list.js drops them first):
+            # the list lives at its clean URL, so every link built from it stays clean.
+            return redirect(f"{request.path}?{clean.urlencode()}" if clean else request.path)
         return _render_list(request, listing.partner_list_query(request))
 
 
