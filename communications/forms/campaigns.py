@@ -24,6 +24,7 @@ from communications.models import (
 )
 from communications.scheduling import timezone_or_none
 from partners.models import ContactRole
+from prm.formatting import format_number
 from segments.models import Segment
 
 WEEKDAYS = [
@@ -49,9 +50,13 @@ TEMPLATE_VARIABLES = [
     ("contact.job_title", "Job title"),
     ("partner.name", "Company name"),
     ("partner.partner_type", "reseller, var, msp, …"),
+    ("partner.partner_type_name", "Reseller, Value-added reseller, …"),
     ("partner.region", "na, latam, emea or apac"),
+    ("partner.region_name", "North America, …"),
     ("partner.country", "ISO country code"),
-    ("tier.name", "Tier name (empty without a tier)"),
+    ("partner.country_name", "Country name"),
+    ("tier.name", "Tier name (empty without a tier); also {{ partner.tier }}"),
+    ("tier.slug", "Tier slug, for comparisons: {% if tier.slug == 'gold' %}"),
     ("segments", "Slugs of the partner's segments"),
     ("in_segment('slug')", "True when the partner is in that segment"),
     ("recommended_content", "Up to 3 items: title, summary, url"),
@@ -66,7 +71,7 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 def _segment_label(segment: Segment) -> str:
     partners = "partner" if segment.member_count == 1 else "partners"
-    return f"{segment.name} · {segment.member_count:,} {partners}"
+    return f"{segment.name} · {format_number(segment.member_count)} {partners}"
 
 
 class SegmentChoiceField(forms.ModelMultipleChoiceField):

@@ -27,6 +27,25 @@ class _Named(dict):
         return html.escape(str(self))
 
 
+class _TierData(_Named):
+    """A tier: prints its name ("a {{ partner.tier }} partner" reads "a Gold partner") and,
+    as `partner.tier` was its slug before, still equals its slug in a comparison."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return other == self.get("slug")
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+
+def _tier_data(tier) -> _TierData | None:
+    return _TierData(slug=tier.slug, name=tier.name, rank=tier.rank) if tier else None
+
+
 class _ContactData(_Named):
     label_key = "full_name"
 
@@ -37,7 +56,7 @@ class _ContentData(_Named):
 
 def sample_context() -> dict:
     """Made-up data of the same shape, for the trial render of a template being saved."""
-    tier = _Named(slug="gold", name="Gold", rank=3)
+    tier = _TierData(slug="gold", name="Gold", rank=3)
     return {
         "contact": _ContactData(
             first_name="Ada",
@@ -52,10 +71,13 @@ def sample_context() -> dict:
             name="Example Partner",
             external_id="EXT-1",
             partner_type="var",
-            tier="gold",
+            partner_type_name="Value-added reseller",
+            tier=tier,
             tier_name="Gold",
             region="emea",
+            region_name="Europe, Middle East and Africa",
             country="DE",
+            country_name="Germany",
         ),
         "tier": tier,
         "segments": ["sample-segment"],
@@ -98,12 +120,15 @@ def message_context(
             name=partner.name,
             external_id=partner.external_id,
             partner_type=partner.partner_type,
-            tier=tier.slug if tier else None,
+            partner_type_name=partner.get_partner_type_display() if partner.partner_type else None,
+            tier=_tier_data(tier),
             tier_name=tier.name if tier else None,
             region=partner.region,
+            region_name=partner.get_region_display() if partner.region else None,
             country=str(partner.country) if partner.country else None,
+            country_name=partner.country.name if partner.country else None,
         ),
-        "tier": _Named(slug=tier.slug, name=tier.name, rank=tier.rank) if tier else None,
+        "tier": _tier_data(tier),
     }
     if wanted("segments", "in_segment"):
         slugs = extra.get("segments")

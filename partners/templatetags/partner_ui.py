@@ -1,6 +1,6 @@
 """Partner badges and list cells, built in Python: the partner list draws them 50 times a page,
 and a template include per cell cost more than the rest of the row (Django's admin builds its
-change-list cells the same way, with format_html)."""
+change-list cells the same way, with format_html). Money and numbers: prm_format."""
 
 from __future__ import annotations
 
@@ -39,20 +39,7 @@ def stage_badge(stage: str, label: str) -> SafeString:
 
 
 @register.filter
-def whole_dollars(value: Decimal | float | int) -> str:
-    """1234567.5 → '$1,234,568': what floatformat:0|intcomma wrote (half up), at a fraction
-    of their cost."""
-    rounded = Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return f"${rounded:,}"
-
-
-@register.filter
-def one_decimal(value: Decimal | float) -> str:
-    """12.25 → '12.3', as floatformat:1 (half up)."""
-    return f"{Decimal(str(value)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}"
-
-
-@register.filter
 def whole_number(value: Decimal | float) -> str:
-    """42.5 → '43', as floatformat:0 (half up)."""
+    """42.5 → '43', as floatformat:0 (half up), never localised: for attributes and inline
+    styles (a bar's width); text goes through prm_format's filters."""
     return f"{Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)}"

@@ -21,6 +21,7 @@ from partners.access import StaffRequiredMixin
 from partners.models import TierChange, TierChangeSource, TierChangeStatus
 from partners.tiers.filters import TierChangeFilterSet
 from partners.tiers.forms import REQUIREMENT_LABELS, TierForm, WhatIfForm
+from prm.formatting import format_money, format_number, format_percent
 
 NAV = "tiers"
 PENDING_PER_PAGE = 20
@@ -36,11 +37,14 @@ def _changes(status: str):
 
 
 def _number(requirement: str, value: Any) -> str:
+    """A requirement's figure as the reader's locale writes it; revenue with its currency."""
     if value is None:
         return "none"
     if requirement == "min_enablement_completion_pct":
-        return f"{float(value):.0f}%"
-    return f"{float(value):,.0f}"
+        return format_percent(Decimal(str(value)) / 100)
+    if requirement == "min_revenue_12m":
+        return format_money(value)
+    return format_number(value, 0)
 
 
 SHORT_LABELS = {

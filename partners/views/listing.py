@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request as ApiRequest
@@ -145,6 +145,19 @@ class CountFreePage:
 
     def end_index(self) -> int:
         return (self.number - 1) * self.paginator.per_page + len(self.object_list)
+
+
+def without_empty_values(query: QueryDict) -> QueryDict | None:
+    """The query without its empty values (an HTML form sends one for every field left blank),
+    in the same order; None when it has none. An empty value filters nothing."""
+    if all(value.strip() for _key, values in query.lists() for value in values):
+        return None
+    clean = QueryDict(mutable=True)
+    for key, values in query.lists():
+        kept = [value for value in values if value.strip()]
+        if kept:
+            clean.setlist(key, kept)
+    return clean
 
 
 def page_number(raw: str | None) -> int:

@@ -170,6 +170,11 @@ class PartnerListView(StaffRequiredMixin, View):
     """Every partner, filtered, searched and sorted as the API does, a page at a time."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
+        clean = listing.without_empty_values(request.GET)
+        if clean is not None:
+            # The filter form's blank fields (static/js/partner_list.js drops them first):
+            # the list lives at its clean URL, so every link built from it stays clean.
+            return redirect(f"{request.path}?{clean.urlencode()}" if clean else request.path)
         return _render_list(request, listing.partner_list_query(request))
 
 
@@ -221,6 +226,8 @@ def _requirement_rows(progress: dict) -> list[dict]:
 def _performance_chart(records) -> dict:
     return {
         "type": "bar",
+        # Revenue axis and tooltips in money (PRM_CURRENCY, the reader's locale): app.js.
+        "formats": {"y": "money"},
         "data": {
             "labels": [f"{record.month:%b %Y}" for record in records],
             "datasets": [
@@ -264,11 +271,18 @@ class PartnerDetailView(StaffRequiredMixin, View):
         partner = _get_partner(pk)
         progress = tier_progress(partner=partner)
         performance = selectors.partner_performance_summary(partner_id=partner.pk)
+        pending = progress["pending_change"]
         context = {
             "nav": "partners",
             "partner": partner,
             "contacts": selectors.partner_contacts(partner_id=partner.pk),
             "progress": progress,
+            # tier_progress names the pending change's tier by slug; the page says its name
+            "pending_tier_name": (
+                Tier.objects.filter(slug=pending["to_tier"]).values_list("name", flat=True).first()
+                if pending and pending["to_tier"]
+                else None
+            ),
             "requirements": _requirement_rows(progress),
             "performance": performance,
             "performance_chart": _performance_chart(performance["records"]),

@@ -19,7 +19,13 @@ from django.views.generic import TemplateView
 
 from communications.selectors import inbox_for_contact
 from enablement.selectors import content_for_contact, enrollment_list
-from partners.models import ContactRole, PartnerCertification, PerformanceRecord, Tier
+from partners.models import (
+    Certification,
+    ContactRole,
+    PartnerCertification,
+    PerformanceRecord,
+    Tier,
+)
 from partners.scoping import scoped
 from partners.tiers.selectors import tier_progress
 from portal.views.base import PortalView
@@ -86,6 +92,7 @@ class HomeView(PortalView, TemplateView):
         inbox = scoped(inbox_for_contact(contact=contact), partner=partner)
         layout = SECTION_LAYOUT.get(contact.role, SECTION_LAYOUT[ContactRole.SALES])
         next_tier = progress["next_tier"]
+        requirements = requirement_rows(progress["requirements"])
         unread_count = inbox.filter(read_at__isnull=True).count()
         # The nav badge ({% portal_unread_count %}) counts the same messages: counted once.
         self.request._portal_unread_count = unread_count
@@ -100,7 +107,8 @@ class HomeView(PortalView, TemplateView):
                 else None
             )
             or [],
-            requirements=[requirement_row(check) for check in progress["requirements"]],
+            requirements=requirements,
+            headline=tier_headline(requirements),
             goals=goal_rows(partner=partner, progress=progress),
             performance=performance,
             performance_chart=performance_chart(performance) if performance else None,
@@ -149,6 +157,37 @@ def certification_rows(*, partner, today: dt.date) -> list[dict[str, Any]]:
         rows.append({"award": award, "days_left": days_left, "state": state})
     # Expired ones last: what needs attention is what still counts.
     return sorted(rows, key=lambda row: row["state"] == "expired")
+
+
+def requirement_rows(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The next tier's requirements as the page shows them, the certifications a tier names
+    by their names (one query, only when a tier names some)."""
+    rows = [requirement_row(check) for check in checks]
+    slugs = {slug for row in rows for slug in row["certifications"]}
+    if slugs:
+        names = dict(Certification.objects.filter(slug__in=slugs).values_list("slug", "name"))
+        for row in rows:
+            row["certifications"] = [names.get(slug, slug) for slug in row["certifications"]]
+    return rows
+
+
+def tier_headline(requirements: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The way to the next tier in one line: how many of its requirements are met and the
+    one furthest from met, whose share is the progress shown. A partner moves up only when
+    every requirement is met, so no average stands for them: a mean of 100% deals and 14%
+    revenue would say 57% while revenue is the only thing left to do. The share shown
+    reaches 100% exactly when the partner qualifies. None without requirements."""
+    if not requirements:
+        return None
+    unmet = [row for row in requirements if not row["met"]]
+    weakest = min(unmet, key=lambda row: row["pct"]) if unmet else None
+    return {
+        "met": len(requirements) - len(unmet),
+        "total": len(requirements),
+        "weakest": weakest,
+        # 99.6% of a requirement is not 100% of the way
+        "pct": min(round(weakest["pct"]), 99) if weakest else 100,
+    }
 
 
 def requirement_row(check: dict[str, Any]) -> dict[str, Any]:
@@ -207,6 +246,8 @@ def performance_chart(records: list[PerformanceRecord]) -> dict[str, Any]:
     """Monthly revenue (bars) and deals won (line, right axis), a Chart.js config."""
     return {
         "type": "bar",
+        # Revenue axis and tooltips in money (PRM_CURRENCY, the reader's locale): app.js.
+        "formats": {"y": "money"},
         "data": {
             "labels": [record.month.strftime("%b %Y") for record in records],
             "datasets": [

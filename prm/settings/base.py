@@ -10,6 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from babel import Locale, UnknownLocaleError
+from babel.numbers import is_currency
 from celery.schedules import crontab
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
@@ -27,7 +29,11 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
+# The interface is in English (there are no translations), so no LocaleMiddleware: it would
+# also switch Django's own number localisation, and form inputs would then read "1.234,5".
+# Numbers and money follow the reader's locale through prm.formatting instead (PRM_LOCALE).
 LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en", "English")]
 USE_I18N = True
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -91,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Numbers and money in the locale of the browser's Accept-Language (prm/formatting.py).
+    "prm.formatting.FormattingLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -343,6 +351,22 @@ MIGRATION_MODULES = {"auditlog": None}
 # PRM
 # ------------------------------------------------------------------------------
 PRM_API_MAX_PAGE_SIZE = 1000
+
+# MONEY AND NUMBERS (prm/formatting.py, Babel)
+# https://babel.pocoo.org/en/latest/numbers.html
+# ------------------------------------------------------------------------------
+# The currency of the partner figures (revenue, annual revenue, the tiers' thresholds), which
+# carry none of their own: an ISO 4217 code.
+PRM_CURRENCY = env.str("PRM_CURRENCY", default="USD").upper()
+if not is_currency(PRM_CURRENCY):
+    raise ImproperlyConfigured(f"PRM_CURRENCY={PRM_CURRENCY!r} is not an ISO 4217 currency code.")
+# The locale numbers and money are written in for e-mails, tasks and browsers that send no
+# Accept-Language header CLDR knows (a request's own locale comes first), e.g. "de-DE".
+PRM_LOCALE = env.str("PRM_LOCALE", default="en-US")
+try:
+    Locale.parse(PRM_LOCALE.replace("-", "_"))
+except (ValueError, UnknownLocaleError) as error:
+    raise ImproperlyConfigured(f"PRM_LOCALE={PRM_LOCALE!r} is not a known locale.") from error
 
 # SEGMENTS
 # ------------------------------------------------------------------------------

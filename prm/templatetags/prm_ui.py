@@ -4,6 +4,8 @@ from django import forms, template
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from prm.formatting import format_percent
+
 register = template.Library()
 
 _SELECT_WIDGETS = (forms.Select, forms.SelectMultiple)
@@ -36,10 +38,8 @@ def form_control(bound_field, extra: str = ""):
 
 @register.filter
 def percent(value, digits: int = 0) -> str:
-    """0.423 → '42%'; None → '—'."""
-    if value is None:
-        return "—"
-    return f"{float(value) * 100:.{int(digits)}f}%"
+    """0.423 → '42%' in the reader's locale (prm_format's filter); None → '—'."""
+    return format_percent(value, int(digits))
 
 
 @register.simple_tag

@@ -3,8 +3,10 @@ values spelled out with their choice labels."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from prm.formatting import format_money, format_number
 from segments.fields import ATTRIBUTE_PREFIX, OP_LABELS, field_catalogue
 
 # Where each field sits in the builder's field menu.
@@ -32,6 +34,8 @@ FIELD_GROUPS = {
     "segment": "Segments",
 }
 GROUP_LABELS = {"all": "All of", "any": "Any of", "not": "Not"}
+# Number fields that are money (in PRM_CURRENCY): shown with the currency.
+MONEY_FIELDS = frozenset({"annual_revenue", "revenue_12m"})
 
 
 def builder_catalogue() -> list[dict[str, Any]]:
@@ -95,10 +99,17 @@ class RuleDescriber:
 
     def _value(self, entry: dict | None, op: str, value: Any, empty: str = "") -> str:
         labels = {c["value"]: c["label"] for c in (entry or {}).get("choices") or []}
+        is_number = (entry or {}).get("type") == "number"
+        is_money = is_number and entry["name"] in MONEY_FIELDS
 
         def one(item: Any) -> str:
             if isinstance(item, bool):
                 return "yes" if item else "no"
+            if is_number and isinstance(item, int | float | Decimal):
+                # in the reader's locale; money with its currency, cents only where there are
+                if not is_money:
+                    return format_number(item)
+                return format_money(item, digits=0 if item == int(item) else None)
             return str(labels.get(item, item))
 
         if op == "exists":

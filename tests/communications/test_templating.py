@@ -123,8 +123,41 @@ class TestRenderMessage:
 
         # then
         assert subject == "Acme GmbH: news for sales"
-        assert body == "Dear Grace Hopper,\nAcme GmbH is Gold (gold) in emea/DE. "
+        assert body == "Dear Grace Hopper,\nAcme GmbH is Gold (Gold) in emea/DE. "
         assert links == []
+
+    def test_a_partners_tier_prints_its_name_and_still_compares_with_its_slug(self):
+        # given
+        partner = PartnerFactory(tier=tier("gold"), region="emea", country="DE")
+        contact = ContactFactory(partner=partner)
+        campaign = CampaignFactory(
+            subject_template="As a {{ partner.tier }} partner",
+            body_template=(
+                "{% if partner.tier == 'gold' %}gold{% endif %}|{{ partner.tier.slug }}|"
+                "{% if tier.slug == 'gold' %}{{ tier }}{% endif %}|{{ partner.region_name }}|"
+                "{{ partner.country_name }}|{{ partner.partner_type_name }}"
+            ),
+        )
+
+        # when
+        subject, body, _links = render_message(campaign=campaign, contact=contact)
+
+        # then
+        assert subject == "As a Gold partner"
+        assert body == (
+            f"gold|gold|Gold|Europe, Middle East and Africa|Germany|"
+            f"{partner.get_partner_type_display()}"
+        )
+
+    def test_a_partner_without_tier_has_no_tier_to_print(self):
+        contact = ContactFactory(partner=PartnerFactory(tier=None))
+        campaign = CampaignFactory(
+            body_template="[{% if partner.tier %}tier{% endif %}][{{ tier.name }}]"
+        )
+
+        _subject, body, _links = render_message(campaign=campaign, contact=contact)
+
+        assert body == "[][]"
 
     def test_segment_specific_blocks_follow_the_partners_segments(self):
         # given

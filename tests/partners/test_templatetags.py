@@ -1,4 +1,5 @@
-"""The partner list's Python-built cells say exactly what the template filters said."""
+"""The partner list's cells: in English (en-US), money and numbers read exactly as the
+floatformat/intcomma cells did before they followed the reader's locale."""
 
 from decimal import Decimal
 
@@ -7,7 +8,8 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template import Context, Template
 from django.template.defaultfilters import floatformat
 
-from partners.templatetags.partner_ui import one_decimal, whole_dollars, whole_number
+from partners.templatetags.partner_ui import whole_number
+from prm.templatetags.prm_format import money, number, pct
 
 NUMBERS = [
     Decimal("0"),
@@ -27,9 +29,10 @@ NUMBERS = [
 
 @pytest.mark.parametrize("value", NUMBERS)
 def test_number_filters_match_floatformat_and_intcomma(value):
-    assert whole_dollars(value) == "$" + intcomma(floatformat(value, 0))
-    assert one_decimal(value) == floatformat(value, 1)
+    assert money(value) == ("-$" if value < 0 else "$") + intcomma(floatformat(abs(value), 0))
+    assert number(value, 1) == intcomma(floatformat(value, 1))
     assert whole_number(value) == floatformat(value, 0)
+    assert pct(value) == intcomma(floatformat(value, 0)) + "%"
 
 
 class _Tier:

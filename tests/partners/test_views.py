@@ -224,6 +224,37 @@ def test_filter_sidebar_keeps_filters_it_has_no_input_for(staff_client, mixed_pa
     assert all(key != "region" for key, _ in hidden)
 
 
+def test_list_redirects_a_query_with_blank_values_to_its_clean_url(staff_client):
+    # given what the filter form sends without its script: every field, most left blank
+    query = (
+        "?tier=gold&annual_revenue_min=&annual_revenue_max=&revenue_12m_min=100000"
+        "&joined_at_after=&has_tier=&attributes=+&search=&tier=&page="
+    )
+
+    # when
+    response = staff_client.get(reverse("partners:list") + query)
+
+    # then the list answers at the URL a person would type
+    assert response.status_code == 302
+    assert response["Location"] == "/partners/?tier=gold&revenue_12m_min=100000"
+
+
+def test_list_with_only_blank_values_redirects_to_the_whole_list(staff_client):
+    response = staff_client.get(reverse("partners:list") + "?search=&has_tier=&page=")
+
+    assert (response.status_code, response["Location"]) == (302, "/partners/")
+
+
+def test_list_links_carry_the_clean_query_only(staff_client, mixed_partners):
+    PartnerFactory.create_batch(listing.PAGE_SIZE + 1, tier=tier("gold"))
+
+    html = staff_client.get(reverse("partners:list") + "?tier=gold").content.decode()
+
+    assert 'href="?tier=gold&amp;page=2"' in html  # the next page
+    assert 'href="?tier=gold&amp;ordering=-revenue_12m"' in html  # a column header
+    assert "=&amp;" not in html and '=&"' not in html  # no blank parameter anywhere
+
+
 def test_list_shows_active_filters_as_removable_chips(staff_client, mixed_partners):
     response = staff_client.get(reverse("partners:list") + "?partner_type=msp,si&region=emea")
     chips = response.context["chips"]

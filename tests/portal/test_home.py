@@ -1,6 +1,7 @@
 """The partner portal's home page (portal:home)."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -128,6 +129,51 @@ def test_home_of_a_partner_without_tier_points_at_the_lowest_tier(signed_in, par
     assert response.context["progress"]["next_tier"]["slug"] == "registered"
     assert "No tier yet" in response.content.decode()
     assert "qualify at the next tier evaluation" in response.content.decode()
+
+
+def _headline(html: str) -> tuple[str, str]:
+    pct = re.search(r'data-testid="tier-pct">([^<]*)<', html).group(1)
+    line = re.search(r'data-testid="tier-headline">(.*?)</div>', html, re.S).group(1)
+    return pct, " ".join(line.split())
+
+
+def test_home_headline_is_the_requirement_furthest_from_met_not_an_average(signed_in, partner):
+    # given revenue at 14% of gold's $1,000,000, deals and certifications met
+    partner.revenue_12m = Decimal("140000")
+    partner.deals_won_12m = 25
+    partner.save()
+    PartnerCertificationFactory.create_batch(2, partner=partner)
+
+    # when
+    pct, line = _headline(signed_in.get(URL).content.decode())
+
+    # then: 14%, where the mean of the three shares would say 71%
+    assert pct == "14%"
+    assert line == "2 of 3 requirements met · furthest to go: revenue, last 12 months"
+
+
+def test_home_headline_never_says_100_percent_before_every_requirement_is_met(signed_in, partner):
+    partner.revenue_12m = Decimal("999000")
+    partner.deals_won_12m = 25
+    partner.save()
+    PartnerCertificationFactory.create_batch(2, partner=partner)
+
+    pct, line = _headline(signed_in.get(URL).content.decode())
+
+    assert pct == "99%"
+    assert line.startswith("2 of 3 requirements met")
+
+
+def test_home_headline_when_every_requirement_is_met(signed_in, partner):
+    partner.revenue_12m = Decimal("1200000")
+    partner.deals_won_12m = 25
+    partner.save()
+    PartnerCertificationFactory.create_batch(2, partner=partner)
+
+    pct, line = _headline(signed_in.get(URL).content.decode())
+
+    assert pct == "100%"
+    assert line == "All 3 requirements met: you move up at the next tier evaluation"
 
 
 def test_home_goals_show_attainment_against_the_next_tier(signed_in):
