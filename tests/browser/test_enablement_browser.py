@@ -423,3 +423,43 @@ def test_manager_builds_a_quiz_with_the_editor_and_a_partner_user_passes_it(
     assert StepCompletion.objects.filter(step=step, enrollment__contact=contact).exists()
     context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_manager_schedules_content_and_sees_its_status_everywhere(manager_page, screenshot):
+    # given an empty library
+    page = manager_page
+    page.goto(f"{page.live_server_url}/enablement/content/new/")
+    form = page.locator("#content-form")
+    # a new item is a draft, and the button says so; no publication date is asked
+    expect(form.get_by_label("Draft")).to_be_checked()
+    expect(form.get_by_role("button", name="Save draft")).to_be_visible()
+    expect(form.get_by_label("Publish on")).to_be_hidden()
+
+    # when the manager writes a link and schedules it for next week
+    form.get_by_label("Type").select_option("link")
+    form.get_by_label("Title", exact=True).fill("Partner summit agenda")
+    page.get_by_text("Link to a URL").click()
+    form.get_by_label("URL", exact=True).fill("https://example.com/summit")
+    form.get_by_label("Schedule for later").check()
+    expect(form.get_by_role("button", name="Schedule")).to_be_visible()
+    when = timezone.localtime(timezone.now() + dt.timedelta(days=7)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    form.get_by_label("Publish on").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    screenshot("enablement-content-schedule")
+    form.get_by_role("button", name="Schedule").click()
+
+    # then its page and the library say when partners will see it
+    badge = f"Scheduled for {when:%-d %b %Y}, 09:30"
+    expect(page.locator("[data-status=scheduled]")).to_have_text(badge)
+    page.goto(f"{page.live_server_url}/enablement/content/")
+    row = page.locator("#content-table tr", has_text="Partner summit agenda")
+    expect(row.locator("[data-status=scheduled]")).to_have_text(badge)
+
+    # and publishing it now makes it Published
+    row.get_by_role("link", name="Edit Partner summit agenda").click()
+    expect(page.get_by_label("Schedule for later")).to_be_checked()
+    page.get_by_label("Publish now").check()
+    expect(page.get_by_label("Publish on")).to_be_hidden()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("[data-status=published]")).to_have_text("Published")
