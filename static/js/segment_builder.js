@@ -404,7 +404,8 @@
     var fill = function () {
       select.innerHTML = "";
       var shown = all.filter(function (choice) { return choice.value === select.dataset.value || matches(choice, query); });
-      select.appendChild(el("option", { value: "", text: query ? "Choose… (" + shown.length + " found)" : "Choose…" }));
+      var prompt = !choices.length && field && field.type === "tags" ? "No " + field.label.toLowerCase() + " exist yet" : "Choose…";
+      select.appendChild(el("option", { value: "", text: query ? prompt + " (" + shown.length + " found)" : prompt }));
       shown.forEach(function (choice) {
         select.appendChild(el("option", { value: choice.value, text: choice.label, selected: choice.value === select.dataset.value }));
       });
@@ -467,7 +468,9 @@
       refreshOptions = function () {
         select.innerHTML = "";
         var shown = available();
-        var prompt = values.length ? "Add…" : "Choose…";
+        var prompt = !choices.length && field && field.type === "tags"
+          ? "No " + field.label.toLowerCase() + " exist yet"
+          : (values.length ? "Add…" : "Choose…");
         select.appendChild(el("option", { value: "", text: query ? prompt + " (" + shown.length + " found)" : prompt }));
         shown.forEach(function (choice) { select.appendChild(el("option", { value: choice.value, text: choice.label })); });
       };
