@@ -23,6 +23,11 @@ urlpatterns = [
     path("paths/<int:pk>/delete/", paths.PathDeleteView.as_view(), name="path-delete"),
     path("paths/<int:pk>/steps/", paths.StepAddView.as_view(), name="step-add"),
     path(
+        "paths/<int:pk>/steps/<int:step_pk>/edit/",
+        paths.StepEditView.as_view(),
+        name="step-edit",
+    ),
+    path(
         "paths/<int:pk>/steps/<int:step_pk>/move/",
         paths.StepMoveView.as_view(),
         name="step-move",

@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from partners.models import Certification, Industry, Partner, Technology
+from partners.models import Partner
 from segments.models import (
     EvaluationRun,
     Membership,
@@ -281,19 +281,9 @@ def segment_size_history(*, segment: Segment, days: int = 90) -> list[dict[str, 
 
 
 def segment_builder_options() -> dict[str, Any]:
-    """What the segment builder offers beside the field catalogue: known tag slugs per tag
-    field, and the segments a rule may name."""
-    return {
-        "tags": {
-            field: list(model.objects.order_by("slug").values("slug", "name"))
-            for field, model in (
-                ("industries", Industry),
-                ("technologies", Technology),
-                ("certifications", Certification),
-            )
-        },
-        "segments": list(Segment.objects.order_by("name").values("slug", "name")),
-    }
+    """What the segment builder offers beside the field catalogue (which carries the tag and
+    certification choices): the segments a rule may name."""
+    return {"segments": list(Segment.objects.order_by("name").values("slug", "name"))}
 
 
 def segment_explain_candidates(

@@ -3,9 +3,12 @@ window and audience)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from enablement.forms.common import AudienceFields
 from enablement.models import ContentItem, ContentKind
@@ -14,6 +17,19 @@ from partners.models import Tier
 from segments.models import Segment
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+# The content form's status control: what publishing the item means now.
+DRAFT, PUBLISH_NOW, SCHEDULED = "draft", "now", "scheduled"
+PUBLICATION_CHOICES = [
+    (DRAFT, "Draft"),
+    (PUBLISH_NOW, "Publish now"),
+    (SCHEDULED, "Schedule for later"),
+]
+PUBLICATION_HELP = {
+    DRAFT: "Only channel managers see it; partners do not, until you publish it.",
+    PUBLISH_NOW: "Partners in its audience see it as soon as you save.",
+    SCHEDULED: "Partners in its audience see it from the date and time you choose.",
+}
 
 
 def _datetime_field(label: str, help_text: str = "") -> forms.DateTimeField:
@@ -72,9 +88,15 @@ class ContentFilterForm(forms.Form):
         }
 
 
+def _publication_of(instance: ContentItem) -> str:
+    if instance.published_at is None:
+        return DRAFT
+    return SCHEDULED if instance.published_at > timezone.now() else PUBLISH_NOW
+
+
 class ContentItemForm(AudienceFields):
-    """A content item: what it is, its one source (an upload, a link or a text body), when it
-    is published, and its audience."""
+    """A content item: what it is, its one source (an upload, a link or a text body), its
+    status (a draft, published now or scheduled for a date; expiry apart) and its audience."""
 
     SOURCES = [("file", "Upload a file"), ("url", "Link to a URL"), ("body", "Write the text")]
 
@@ -97,8 +119,13 @@ class ContentItemForm(AudienceFields):
     product_group = forms.CharField(max_length=100, required=False)
     business_unit = forms.CharField(max_length=100, required=False)
     target_market = forms.CharField(max_length=100, required=False)
-    published_at = _datetime_field("Publish at", "Empty = a draft partners do not see.")
-    expires_at = _datetime_field("Expires at", "Empty = never expires.")
+    publication = forms.ChoiceField(
+        choices=PUBLICATION_CHOICES, widget=forms.RadioSelect, initial=DRAFT, label="Status"
+    )
+    published_at = _datetime_field("Publish on", "When partners in the audience start seeing it.")
+    expires_at = _datetime_field(
+        "Expires on", "Empty = never expires. Partners stop seeing it from then on."
+    )
 
     field_order = [
         "kind",
@@ -112,6 +139,7 @@ class ContentItemForm(AudienceFields):
         "product_group",
         "business_unit",
         "target_market",
+        "publication",
         "published_at",
         "expires_at",
         "segments",
@@ -135,12 +163,19 @@ class ContentItemForm(AudienceFields):
                     "product_group": instance.product_group,
                     "business_unit": instance.business_unit,
                     "target_market": instance.target_market,
+                    "publication": _publication_of(instance),
                     "published_at": instance.published_at,
                     "expires_at": instance.expires_at,
                     **self.audience_initial(instance),
                 },
             )
         super().__init__(*args, **kwargs)
+        if self.is_published:
+            since = date_format(timezone.localtime(instance.published_at), "j M Y, H:i")
+            self.fields["publication"].choices = [
+                (value, f"Published (since {since})" if value == PUBLISH_NOW else label)
+                for value, label in PUBLICATION_CHOICES
+            ]
         if instance is not None and instance.file:
             self.fields[
                 "file"
@@ -156,10 +191,50 @@ class ContentItemForm(AudienceFields):
             self.add_error("url", "Enter the URL to link to.")
         elif source == "body" and not (data.get("body") or "").strip():
             self.add_error("body", "Write the text.")
-        published, expires = data.get("published_at"), data.get("expires_at")
+        published = self._published_at(data)
+        expires = data.get("expires_at")
         if published and expires and expires <= published:
             self.add_error("expires_at", "Must be after the publication time.")
         return data
+
+    @property
+    def is_published(self) -> bool:
+        """The item was published (at a time already past) before this edit."""
+        instance = self.instance
+        return bool(instance and instance.published_at and instance.published_at <= timezone.now())
+
+    @property
+    def current_status(self) -> str:
+        """The item's status before this edit (as selectors.content_browse says it)."""
+        instance, now = self.instance, timezone.now()
+        if instance is None or instance.published_at is None:
+            return "draft"
+        if instance.published_at > now:
+            return "scheduled"
+        return "expired" if instance.expires_at and instance.expires_at <= now else "published"
+
+    def _published_at(self, data: dict[str, Any]) -> dt.datetime | None:
+        """published_at from the status control (put back into `data`): none for a draft; the
+        original publication time of an item already published, else now; the chosen time,
+        which must lie ahead, when scheduled."""
+        publication = data.get("publication")
+        if publication == DRAFT:
+            data["published_at"] = None
+        elif publication == PUBLISH_NOW:
+            data["published_at"] = (
+                self.instance.published_at if self.is_published else timezone.now()
+            )
+        elif publication == SCHEDULED:
+            when = data.get("published_at")
+            if when is None and "published_at" not in self.errors:
+                self.add_error("published_at", "Choose when to publish it.")
+            elif when is not None and when <= timezone.now():
+                self.add_error("published_at", "Choose a time ahead, or choose Publish now.")
+        return data.get("published_at")
+
+    def publication_options(self) -> list[tuple[Any, str]]:
+        """The status control's radios, each with what it means for partners."""
+        return [(radio, PUBLICATION_HELP[radio.data["value"]]) for radio in self["publication"]]
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned form as content_create/content_update data (only the chosen source)."""

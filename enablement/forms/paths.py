@@ -1,17 +1,15 @@
 """Learning path forms: the list's filters, a path (certification, automatic enrolment,
-audience) and a step added to it (content and an optional quiz)."""
+audience) and a step of it (content and an optional quiz)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from enablement.forms.common import AudienceFields
-from enablement.models import ContentItem, LearningPath
-from enablement.quiz import quiz_errors
+from enablement.forms.quiz import QuizEditor
+from enablement.models import ContentItem, LearningPath, LearningStep
 from partners.models import Certification
 from segments.models import Segment
 
@@ -111,8 +109,8 @@ class LearningPathForm(AudienceFields):
 
 
 class LearningStepForm(forms.Form):
-    """A step added to a path: a content item and, optionally, a quiz. Prefixed: it sits on
-    the page next to the path's own form."""
+    """A step of a path: a content item and, optionally, a quiz edited question by question
+    (enablement.forms.quiz). Prefixed: it sits on the page next to the path's own form."""
 
     prefix = "step"
 
@@ -123,43 +121,72 @@ class LearningStepForm(forms.Form):
         max_length=200, required=False, help_text="Empty = the content's title."
     )
     pass_mark = forms.IntegerField(
-        min_value=0, max_value=100, initial=80, label="Pass mark (%)", required=False
-    )
-    quiz = forms.CharField(
+        min_value=0,
+        max_value=100,
+        initial=80,
+        label="Pass mark (%)",
         required=False,
-        widget=forms.Textarea(
-            attrs={
-                "rows": 3,
-                "placeholder": '[{"question": "…", "options": ["…", "…"], "answer_index": 0}]',
-                "class": "font-monospace small",
-            }
-        ),
-        label="Quiz (JSON, optional)",
+        help_text="Share of questions to answer right to pass the quiz.",
     )
 
-    def clean_quiz(self) -> list:
-        text = (self.cleaned_data.get("quiz") or "").strip()
-        if not text:
-            return []
-        try:
-            quiz = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValidationError(f"Not valid JSON: {error.msg} (line {error.lineno}).") from None
-        except RecursionError:  # the parser's stack, not a quiz's shape
-            raise ValidationError("Not a quiz: the JSON is nested too deeply.") from None
-        errors = quiz_errors(quiz)
-        if errors:
-            raise ValidationError(errors)
-        return quiz
+    def __init__(self, *args, instance: LearningStep | None = None, **kwargs) -> None:
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "content": instance.content_id,
+                    "title": instance.title,
+                    "pass_mark": instance.pass_mark,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.quiz_editor = QuizEditor(
+            prefix=self.prefix,
+            data=self.data if self.is_bound else None,
+            quiz=instance.quiz if instance is not None else None,
+        )
 
-    def service_data(self, *, path: LearningPath, order: int) -> dict[str, Any]:
+    @property
+    def is_editing_action(self) -> bool:
+        """The post was one of the quiz editor's buttons (without JavaScript): show the
+        editor again with the change, save nothing."""
+        return bool(self.quiz_editor.action)
+
+    def unbound_copy(self) -> LearningStepForm:
+        """The same inputs as an unbound form (no errors shown), the quiz editor's state kept."""
+        form = LearningStepForm(
+            instance=self.instance,
+            initial={name: self[name].value() for name in self.fields},
+        )
+        form.quiz_editor = self.quiz_editor
+        return form
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        problems = self.quiz_editor.validate()
+        if problems:
+            count = self.quiz_editor.error_count
+            self.add_error(
+                None,
+                f"The quiz has {count} problem{'s' if count != 1 else ''}, marked below. "
+                "Nothing was saved.",
+            )
+        else:
+            data["quiz"] = self.quiz_editor.quiz()
+        return data
+
+    def service_data(self, *, path: LearningPath | None = None, order: int | None = None):
+        """The step as learning_step_create data (with path and order) or, editing a step,
+        as learning_step_update data."""
         data = self.cleaned_data
         pass_mark = data.get("pass_mark")
-        return {
-            "path": path,
-            "order": order,
+        result = {
             "content": data["content"],
             "title": data["title"],
             "quiz": data["quiz"],
             "pass_mark": 80 if pass_mark is None else pass_mark,
         }
+        if path is not None:
+            result.update(path=path, order=order)
+        return result

@@ -1,8 +1,10 @@
 """Learning paths: list with enrolment figures, detail with the ordered steps and who is
-enrolled, create/edit, and the steps editor (add, reorder, remove with htmx)."""
+enrolled, create/edit, and the steps editor (add, edit with the quiz editor, reorder and
+remove, with htmx)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -143,46 +145,99 @@ class PathDeleteView(StaffRequiredMixin, View):
 # ---------------------------------------------------------------------------------------
 
 
-def _steps_context(path: LearningPath, form: LearningStepForm) -> dict[str, Any]:
+def _steps_context(
+    path: LearningPath, form: LearningStepForm, editing: LearningStep | None = None
+) -> dict[str, Any]:
+    steps = list(selectors.learning_path_steps(path=path))
     return {
         "path": path,
-        "steps": list(selectors.learning_path_steps(path=path)),
+        "steps": steps,
         "step_form": form,
+        "editing": editing,
+        "editing_number": next(
+            (number for number, step in enumerate(steps, 1) if step == editing), None
+        ),
     }
 
 
 def _steps_response(
-    request: HttpRequest, path: LearningPath, form: LearningStepForm | None = None, status=200
+    request: HttpRequest,
+    path: LearningPath,
+    form: LearningStepForm | None = None,
+    *,
+    editing: LearningStep | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    """The editor fragment for htmx; a plain form post goes back to the edit page."""
-    if not request.htmx:
-        if status >= 400 and form is not None:
-            for error in form.errors.values():
-                messages.error(request, " ".join(error))
+    """The editor fragment for htmx. A plain form post (no JavaScript) goes back to the edit
+    page when it is done, or shows that page with the step form as it is (its errors, or the
+    quiz editor after one of its buttons)."""
+    if not request.htmx and form is None:
         return redirect("enablement:path-update", pk=path.pk)
-    context = _steps_context(path, form or LearningStepForm())
-    return render(request, "enablement/_steps_editor.html", context, status=status)
+    context = _steps_context(path, form or LearningStepForm(), editing)
+    if request.htmx:
+        return render(request, "enablement/_steps_editor.html", context, status=status)
+    context.update(nav=NAV, object=path, form=LearningPathForm(instance=path))
+    return render(request, "enablement/path_form.html", context, status=status)
+
+
+def _step_form_response(
+    request: HttpRequest,
+    path: LearningPath,
+    form: LearningStepForm,
+    save: Callable[[LearningStepForm], LearningStep],
+    *,
+    editing: LearningStep | None = None,
+) -> HttpResponse:
+    """Save the posted step form with `save(form)`, or show it again: changed by a quiz
+    editor button (200), or with its errors next to their inputs (422), nothing saved."""
+    if form.is_editing_action:
+        return _steps_response(request, path, form.unbound_copy(), editing=editing)
+    if form.is_valid():
+        try:
+            save(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return _steps_response(request, path)
+    return _steps_response(request, path, form, editing=editing, status=422)
 
 
 class StepAddView(StaffRequiredMixin, View):
-    """Add a step at the end of the path."""
+    """GET: the steps editor (fragment); POST: add a step at the end of the path."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return _steps_response(request, _path_or_404(pk))
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         path = _path_or_404(pk)
-        form = LearningStepForm(request.POST)
-        if form.is_valid():
+
+        def save(form: LearningStepForm) -> LearningStep:
             order = selectors.learning_step_next_order(path=path)
-            try:
-                services.learning_step_create(data=form.service_data(path=path, order=order))
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                return _steps_response(request, path)
-        return _steps_response(request, path, form, status=422)
+            return services.learning_step_create(data=form.service_data(path=path, order=order))
+
+        return _step_form_response(request, path, LearningStepForm(request.POST), save)
 
 
 def _step_or_404(pk: int, step_pk: int) -> LearningStep:
     return get_object_or_404(LearningStep.objects.select_related("path"), pk=step_pk, path_id=pk)
+
+
+class StepEditView(StaffRequiredMixin, View):
+    """GET: the steps editor with this step's form (content, title, quiz, pass mark) in place
+    of the new step's; POST: save the step (its completions are kept)."""
+
+    def get(self, request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
+        step = _step_or_404(pk, step_pk)
+        return _steps_response(request, step.path, LearningStepForm(instance=step), editing=step)
+
+    def post(self, request: HttpRequest, pk: int, step_pk: int) -> HttpResponse:
+        step = _step_or_404(pk, step_pk)
+
+        def save(form: LearningStepForm) -> LearningStep:
+            return services.learning_step_update(step=step, data=form.service_data())
+
+        form = LearningStepForm(request.POST, instance=step)
+        return _step_form_response(request, step.path, form, save, editing=step)
 
 
 class StepMoveView(StaffRequiredMixin, View):

@@ -15,6 +15,7 @@ from django.db.models import (
     BooleanField,
     Expression,
     F,
+    Model,
     Q,
     QuerySet,
     Value,
@@ -86,11 +87,13 @@ class FieldType(StrEnum):
 
 @dataclass(frozen=True)
 class TagSource:
-    """Where a partner's tags live: rows with a partner_id, and the lookup to the tag slug."""
+    """Where a partner's tags live: rows with a partner_id, and the lookup to the tag slug;
+    `model` is the catalogue of the tags (slug and name) that the builder offers to pick."""
 
     rows: Callable[[dt.date], QuerySet]
     slug: str
     tag: str
+    model: type[Model] | None = None
 
 
 @dataclass(frozen=True)

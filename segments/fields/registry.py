@@ -11,11 +11,14 @@ from django.db.models import (
 from django_countries.data import COUNTRIES
 
 from partners.models import (
+    Certification,
+    Industry,
     LifecycleStage,
     Partner,
     PartnerCertification,
     PartnerType,
     Region,
+    Technology,
     Tier,
 )
 from segments.fields.base import (
@@ -104,7 +107,10 @@ FIELDS: dict[str, FieldSpec] = {
             "industries",
             "Industries",
             TagSource(
-                lambda today: Partner.industries.through.objects.all(), "industry__slug", "industry"
+                lambda today: Partner.industries.through.objects.all(),
+                "industry__slug",
+                "industry",
+                model=Industry,
             ),
         ),
         _tags(
@@ -114,6 +120,7 @@ FIELDS: dict[str, FieldSpec] = {
                 lambda today: Partner.technologies.through.objects.all(),
                 "technology__slug",
                 "technology",
+                model=Technology,
             ),
         ),
         _tags(
@@ -123,6 +130,7 @@ FIELDS: dict[str, FieldSpec] = {
                 lambda today: PartnerCertification.objects.active(on=today),
                 "certification__slug",
                 "certification",
+                model=Certification,
             ),
             help_text="Unexpired certifications only.",
         ),
@@ -161,9 +169,20 @@ def get_field(name: Any) -> FieldSpec | None:
     return None
 
 
+def _tag_choices(spec: FieldSpec) -> list[dict[str, str]]:
+    return [
+        {"value": slug, "label": name}
+        for slug, name in spec.tags.model.objects.order_by("name", "slug").values_list(
+            "slug", "name"
+        )
+    ]
+
+
 def field_catalogue() -> list[dict[str, Any]]:
     """Every field for the segment builder and the API: name, label, type, ops (with labels and
-    the kind of value each takes), choices where there is a fixed set, and a help text."""
+    the kind of value each takes), choices where there is a fixed set or a catalogue (the tags
+    and certifications that exist now, by name; a rule may still name another slug), and a
+    help text. One query for the tiers and one per tag catalogue."""
     tiers = [
         {"value": slug, "label": name}
         for slug, name in Tier.objects.order_by("rank").values_list("slug", "name")
@@ -173,6 +192,8 @@ def field_catalogue() -> list[dict[str, Any]]:
         handler = TYPES[spec.type]
         if spec.type == FieldType.TIER:
             choices = tiers
+        elif spec.tags is not None and spec.tags.model is not None:
+            choices = _tag_choices(spec)
         elif spec.choices:
             choices = [{"value": value, "label": str(label)} for value, label in spec.choices]
         else:

@@ -307,16 +307,12 @@
 
     switch (kind) {
       case "choice":
-        box.appendChild(this.choiceSelect(field.choices || [], node.value, function (value) { set(value || undefined); }));
+      case "tag":
+        box.appendChild(this.choiceSelect(field.choices || [], node.value, function (value) { set(value || undefined); }, field));
         break;
       case "choices":
-        box.appendChild(this.tagPicker(node.value, field.choices || [], true, set));
-        break;
-      case "tag":
-        box.appendChild(this.freeText(node.value, this.tagOptions(field.name), set));
-        break;
       case "tags":
-        box.appendChild(this.tagPicker(node.value, this.tagOptions(field.name), false, set));
+        box.appendChild(this.tagPicker(node.value, field.choices || [], true, set, field));
         break;
       case "segments":
         var segments = (this.options.segments || []).map(function (s) { return { value: s.slug, label: s.name }; });
@@ -367,37 +363,73 @@
     }
   };
 
-  SegmentBuilder.prototype.tagOptions = function (name) {
-    return ((this.options.tags || {})[name] || []).map(function (tag) { return { value: tag.slug, label: tag.name }; });
+  // Lists longer than this get a search box in front of their menu (countries, tags).
+  var SEARCH_MIN_CHOICES = 12;
+
+  function fold(text) {
+    return String(text).toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+
+  function matches(choice, query) {
+    return !query || fold(choice.label).indexOf(query) !== -1 || fold(choice.value).indexOf(query) !== -1;
+  }
+
+  // A value that is not among the choices (a tag since deleted, a slug typed in the rule
+  // JSON) is still shown, marked as unknown; the rule checker decides whether it is valid.
+  function unknownLabel(value, field) {
+    var what = field && field.type === "tags" ? "no such " + field.label.toLowerCase().replace(/ies$/, "y").replace(/s$/, "") : "unknown";
+    return value + " (" + what + ")";
+  }
+
+  // A search box that filters a menu; Enter takes the first match.
+  SegmentBuilder.prototype.searchBox = function (field, onquery, onenter) {
+    var search = el("input", {
+      type: "search", className: "form-control form-control-sm rule-search",
+      placeholder: "Search…", "aria-label": "Search " + (field ? field.label.toLowerCase() : "values"), autocomplete: "off"
+    });
+    search.addEventListener("input", function () { onquery(fold(search.value.trim())); });
+    search.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();  // never submit the segment form from here
+      if (onenter()) { search.value = ""; onquery(""); }
+    });
+    return search;
   };
 
-  SegmentBuilder.prototype.choiceSelect = function (choices, value, onchange) {
+  SegmentBuilder.prototype.choiceSelect = function (choices, value, onchange, field) {
     var select = el("select", { className: "form-select form-select-sm", "aria-label": "Value" });
-    select.appendChild(el("option", { value: "", text: "Choose…" }));
-    choices.forEach(function (choice) {
-      select.appendChild(el("option", { value: choice.value, text: choice.label, selected: choice.value === value }));
-    });
-    select.addEventListener("change", function () { onchange(select.value); });
-    return select;
+    var known = choices.some(function (choice) { return choice.value === value; });
+    var all = known || value === undefined || value === null || value === "" ? choices : [{ value: value, label: unknownLabel(value, field), unknown: true }].concat(choices);
+    var query = "";
+    var fill = function () {
+      select.innerHTML = "";
+      var shown = all.filter(function (choice) { return choice.value === select.dataset.value || matches(choice, query); });
+      var prompt = !choices.length && field && field.type === "tags" ? "No " + field.label.toLowerCase() + " exist yet" : "Choose…";
+      select.appendChild(el("option", { value: "", text: query ? prompt + " (" + shown.length + " found)" : prompt }));
+      shown.forEach(function (choice) {
+        select.appendChild(el("option", { value: choice.value, text: choice.label, selected: choice.value === select.dataset.value }));
+      });
+    };
+    select.dataset.value = value === undefined || value === null ? "" : value;
+    fill();
+    select.addEventListener("change", function () { select.dataset.value = select.value; onchange(select.value); });
+    if (choices.length < SEARCH_MIN_CHOICES) return select;
+    var wrap = el("div", { className: "rule-search-select" });
+    wrap.appendChild(this.searchBox(field, function (text) { query = text; fill(); }, function () {
+      var first = all.filter(function (choice) { return !choice.unknown && matches(choice, query); })[0];
+      if (!first) return false;
+      select.dataset.value = first.value; fill(); onchange(first.value);
+      return true;
+    }));
+    wrap.appendChild(select);
+    return wrap;
   };
 
   var datalistCounter = 0;
 
-  SegmentBuilder.prototype.freeText = function (value, suggestions, onchange) {
-    var id = "rule-datalist-" + (++datalistCounter);
-    var wrap = el("div", {});
-    var text = el("input", { type: "text", className: "form-control form-control-sm", list: id, "aria-label": "Value", placeholder: "slug" });
-    if (value) text.value = value;
-    text.addEventListener("input", function () { onchange(text.value.trim() || undefined); });
-    var list = el("datalist", { id: id });
-    suggestions.forEach(function (item) { list.appendChild(el("option", { value: item.value, text: item.label })); });
-    wrap.appendChild(text); wrap.appendChild(list);
-    return wrap;
-  };
-
-  // Chips for a list value. With fixed choices a select adds them; otherwise free text
-  // (Enter or comma adds, suggestions from a datalist).
-  SegmentBuilder.prototype.tagPicker = function (value, choices, fixed, onchange) {
+  // Chips for a list value. With fixed choices a menu adds them (with a search box in front
+  // of a long menu); otherwise free text (Enter or comma adds, suggestions from a datalist).
+  SegmentBuilder.prototype.tagPicker = function (value, choices, fixed, onchange, field) {
     var values = Array.isArray(value) ? value.slice() : [];
     var labels = {};
     choices.forEach(function (choice) { labels[choice.value] = choice.label; });
@@ -408,8 +440,13 @@
     var draw = function () {
       chips.innerHTML = "";
       values.forEach(function (item, index) {
-        chips.appendChild(el("span", { className: "badge tag-chip", "data-value": item }, [
-          String(labels[item] || item),
+        var unknown = fixed && !(item in labels);
+        var label = unknown ? unknownLabel(item, field) : String(labels[item] || item);
+        chips.appendChild(el("span", {
+          className: "badge tag-chip" + (unknown ? " tag-chip-unknown" : ""), "data-value": item,
+          title: unknown ? "Not in the list: kept as it is in the rule" : null
+        }, [
+          label,
           el("button", {
             type: "button", className: "btn-close btn-close-sm ms-1", "aria-label": "Remove " + (labels[item] || item),
             onclick: function () { values.splice(index, 1); draw(); emit(); refreshOptions(); }
@@ -423,15 +460,30 @@
     };
     var refreshOptions = function () {};
     if (fixed) {
+      var query = "";
       var select = el("select", { className: "form-select form-select-sm tag-picker-add", "aria-label": "Add value" });
+      var available = function () {
+        return choices.filter(function (choice) { return values.indexOf(choice.value) === -1 && matches(choice, query); });
+      };
       refreshOptions = function () {
         select.innerHTML = "";
-        select.appendChild(el("option", { value: "", text: values.length ? "Add…" : "Choose…" }));
-        choices.forEach(function (choice) {
-          if (values.indexOf(choice.value) === -1) select.appendChild(el("option", { value: choice.value, text: choice.label }));
-        });
+        var shown = available();
+        var prompt = !choices.length && field && field.type === "tags"
+          ? "No " + field.label.toLowerCase() + " exist yet"
+          : (values.length ? "Add…" : "Choose…");
+        select.appendChild(el("option", { value: "", text: query ? prompt + " (" + shown.length + " found)" : prompt }));
+        shown.forEach(function (choice) { select.appendChild(el("option", { value: choice.value, text: choice.label })); });
       };
       select.addEventListener("change", function () { if (select.value) add(select.value); });
+      if (choices.length >= SEARCH_MIN_CHOICES) {
+        var search = this.searchBox(field, function (text) { query = text; refreshOptions(); }, function () {
+          var first = available()[0];
+          if (first) add(first.value);
+          return Boolean(first);
+        });
+        search.className = "tag-picker-input rule-search";
+        wrap.appendChild(search);
+      }
       refreshOptions();
       wrap.appendChild(select);
     } else {

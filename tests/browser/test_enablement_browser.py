@@ -13,6 +13,7 @@ from enablement import services
 from enablement.models import ContentKind, EngagementKind, StepCompletion
 from partners import tiers
 from partners.models import TierChange
+from tests.browser.conftest import watch_console
 from tests.enablement.factories import (
     QUIZ,
     ContentItemFactory,
@@ -26,6 +27,7 @@ from tests.partners.factories import (
     ContactFactory,
     PartnerCertificationFactory,
     PartnerFactory,
+    UserFactory,
     tier,
 )
 from tests.segments.factories import MembershipFactory, SegmentFactory
@@ -306,3 +308,158 @@ def test_manager_browses_enablement_and_runs_a_tier_what_if(
     expect(page.locator("input.changed")).to_have_count(3)
     screenshot("tiers-what-if")
     assert data["path"].steps.count() == 4
+
+
+PARTNER_PASSWORD = "partner-quiz-pw"
+
+
+def test_manager_builds_a_quiz_with_the_editor_and_a_partner_user_passes_it(
+    manager_page, browser, live_server, screenshot
+):
+    # given a learning path with one step, and a partner user enrolled in it
+    partner = PartnerFactory(name="Northwind Systems", tier=tier("silver"))
+    user = UserFactory(username="nina")
+    user.set_password(PARTNER_PASSWORD)
+    user.save(update_fields=["password"])
+    contact = ContactFactory(partner=partner, user=user, first_name="Nina", role="sales")
+    path = LearningPathFactory(title="Secure web basics", is_active=True)
+    LearningStepFactory(
+        path=path, order=1, content=ContentItemFactory(title="Why TLS"), title="Why TLS"
+    )
+    ContentItemFactory(title="TLS in practice")
+    EnrollmentFactory(contact=contact, path=path)
+    page = manager_page
+
+    # when the manager writes a quiz for a new step, question by question
+    page.goto(f"{page.live_server_url}/enablement/paths/{path.pk}/edit/")
+    editor = page.locator("#steps-editor")
+    editor.get_by_label("Content").select_option(label="TLS in practice")
+    editor.get_by_label("Title").fill("Check your knowledge")
+    expect(editor.get_by_text("No quiz: partners complete this step")).to_be_visible()
+    editor.get_by_role("button", name="Add question").click()
+    expect(editor.get_by_label("Question 1", exact=True)).to_be_focused()
+    editor.get_by_label("Question 1", exact=True).fill("Which port does HTTPS use?")
+    editor.get_by_label("Question 1, choice 1", exact=True).fill("80")
+    editor.get_by_label("Question 1, choice 2", exact=True).fill("443")
+    editor.get_by_label("Choice 2 of question 1 is the right answer").check()
+    editor.get_by_role("button", name="Add question").click()
+    editor.get_by_label("Question 2", exact=True).fill("What does the padlock mean?")
+    editor.get_by_label("Question 2, choice 1", exact=True).fill("The site is safe")
+    editor.get_by_label("Question 2, choice 2", exact=True).fill("The connection is encrypted")
+    editor.get_by_role("button", name="Add a choice to question 2").click()
+    expect(editor.get_by_label("Question 2, choice 3", exact=True)).to_be_focused()
+    editor.get_by_label("Question 2, choice 3", exact=True).fill("Nothing")
+    editor.get_by_label("Choice 2 of question 2 is the right answer").check()
+    # a third question, left without its right answer
+    editor.get_by_role("button", name="Add question").click()
+    editor.get_by_label("Question 3", exact=True).fill("Is HTTP/3 over UDP?")
+    editor.get_by_label("Question 3, choice 1", exact=True).fill("Yes")
+    editor.get_by_label("Question 3, choice 2", exact=True).fill("No")
+    # and the padlock question moved to the top
+    editor.get_by_role("button", name="Move question 2 up").click()
+    expect(editor.get_by_label("Question 1", exact=True)).to_have_value(
+        "What does the padlock mean?"
+    )
+    expect(editor.get_by_label("Choice 2 of question 1 is the right answer")).to_be_checked()
+    expect(editor.get_by_label("Choice 2 of question 2 is the right answer")).to_be_checked()
+    editor.get_by_label("Pass mark").fill("100")
+
+    # then saving is refused, with the problem next to its question, and nothing saved
+    editor.get_by_role("button", name="Add step").click()
+    question = editor.locator("[data-quiz-question]").nth(2)
+    expect(question.locator(".invalid-feedback")).to_have_text("Mark the right choice.")
+    expect(editor.get_by_role("alert")).to_contain_text("The quiz has 1 problem")
+    expect(editor.locator("li[data-step]")).to_have_count(1)
+    expect(editor.get_by_label("Question 2", exact=True)).to_have_value(
+        "Which port does HTTPS use?"
+    )
+    page.wait_for_timeout(300)  # let the saving indicator fade out
+    screenshot("enablement-quiz-editor-error")
+
+    # and once the answer is marked it is saved as the quiz's JSON
+    editor.get_by_label("Choice 1 of question 3 is the right answer").check()
+    editor.get_by_role("button", name="Remove choice 3 of question 1").click()
+    editor.get_by_role("button", name="Add step").click()
+    expect(editor.locator("li[data-step]")).to_have_count(2)
+    expect(editor.locator("li[data-step]").nth(1)).to_contain_text("3-question quiz, pass 100%")
+    step = path.steps.get(order=2)
+    assert step.pass_mark == 100
+    assert step.quiz == [
+        {
+            "question": "What does the padlock mean?",
+            "options": ["The site is safe", "The connection is encrypted"],
+            "answer_index": 1,
+        },
+        {"question": "Which port does HTTPS use?", "options": ["80", "443"], "answer_index": 1},
+        {"question": "Is HTTP/3 over UDP?", "options": ["Yes", "No"], "answer_index": 0},
+    ]
+    # the step opens again in the editor as it was saved
+    editor.get_by_role("link", name="Edit step 2").click()
+    expect(editor.get_by_text("Edit step 2")).to_be_visible()
+    expect(editor.get_by_label("Question 3", exact=True)).to_have_value("Is HTTP/3 over UDP?")
+    expect(editor.get_by_label("Choice 1 of question 3 is the right answer")).to_be_checked()
+    screenshot("enablement-quiz-editor")
+
+    # when the partner user takes the quiz in the portal
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    partner_page = context.new_page()
+    problems = watch_console(partner_page)
+    partner_page.set_default_timeout(15_000)
+    partner_page.goto(f"{live_server.url}/accounts/login/")
+    partner_page.get_by_label("Username").fill("nina")
+    partner_page.get_by_label("Password").fill(PARTNER_PASSWORD)
+    partner_page.get_by_role("button", name="Sign in").click()
+    partner_page.wait_for_url(f"{live_server.url}/portal/")
+    partner_page.goto(f"{live_server.url}/portal/learning/paths/{path.pk}/")
+    partner_page.get_by_role("link", name="Take the quiz").click()
+    partner_page.get_by_label("The connection is encrypted").check()
+    partner_page.get_by_label("443").check()
+    partner_page.get_by_label("Yes").check()
+    partner_page.get_by_role("button", name="Submit answers").click()
+
+    # then they pass it, and the step is complete
+    expect(partner_page.get_by_role("heading", name="Passed")).to_be_visible()
+    expect(partner_page.get_by_text("You scored 100%")).to_be_visible()
+    assert StepCompletion.objects.filter(step=step, enrollment__contact=contact).exists()
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_manager_schedules_content_and_sees_its_status_everywhere(manager_page, screenshot):
+    # given an empty library
+    page = manager_page
+    page.goto(f"{page.live_server_url}/enablement/content/new/")
+    form = page.locator("#content-form")
+    # a new item is a draft, and the button says so; no publication date is asked
+    expect(form.get_by_label("Draft")).to_be_checked()
+    expect(form.get_by_role("button", name="Save draft")).to_be_visible()
+    expect(form.get_by_label("Publish on")).to_be_hidden()
+
+    # when the manager writes a link and schedules it for next week
+    form.get_by_label("Type").select_option("link")
+    form.get_by_label("Title", exact=True).fill("Partner summit agenda")
+    page.get_by_text("Link to a URL").click()
+    form.get_by_label("URL", exact=True).fill("https://example.com/summit")
+    form.get_by_label("Schedule for later").check()
+    expect(form.get_by_role("button", name="Schedule")).to_be_visible()
+    when = timezone.localtime(timezone.now() + dt.timedelta(days=7)).replace(
+        hour=9, minute=30, second=0, microsecond=0
+    )
+    form.get_by_label("Publish on").fill(when.strftime("%Y-%m-%dT%H:%M"))
+    screenshot("enablement-content-schedule")
+    form.get_by_role("button", name="Schedule").click()
+
+    # then its page and the library say when partners will see it
+    badge = f"Scheduled for {when:%-d %b %Y}, 09:30"
+    expect(page.locator("[data-status=scheduled]")).to_have_text(badge)
+    page.goto(f"{page.live_server_url}/enablement/content/")
+    row = page.locator("#content-table tr", has_text="Partner summit agenda")
+    expect(row.locator("[data-status=scheduled]")).to_have_text(badge)
+
+    # and publishing it now makes it Published
+    row.get_by_role("link", name="Edit Partner summit agenda").click()
+    expect(page.get_by_label("Schedule for later")).to_be_checked()
+    page.get_by_label("Publish now").check()
+    expect(page.get_by_label("Publish on")).to_be_hidden()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("[data-status=published]")).to_have_text("Published")

@@ -8,11 +8,17 @@ import re
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from partners.models import LifecycleStage, Partner, PartnerType, Region
+from partners.models import LifecycleStage, Partner, PartnerType, Region, Technology
 from segments import services
 from segments.models import MembershipEvent, MembershipEventKind, Segment
 from segments.rules import compile_rule
-from tests.partners.factories import PartnerFactory, tier
+from tests.partners.factories import (
+    CertificationFactory,
+    PartnerCertificationFactory,
+    PartnerFactory,
+    TechnologyFactory,
+    tier,
+)
 
 TIERS = ["registered", "silver", "gold", "platinum", None]
 REGIONS = [Region.EMEA, Region.NA, Region.APAC, Region.LATAM]
@@ -255,3 +261,93 @@ def test_editing_loads_the_rule_and_a_refused_save_shows_errors_in_place(manager
     page.get_by_text("Static (by hand)").click()
     expect(page.locator("#rule-card")).to_be_hidden()
     expect(page.locator("#static-note")).to_be_visible()
+
+
+TECHNOLOGIES = {
+    "aws": "Amazon Web Services",
+    "azure": "Microsoft Azure",
+    "gcp": "Google Cloud",
+    "salesforce": "Salesforce",
+    "sap": "SAP",
+    "servicenow": "ServiceNow",
+    "snowflake": "Snowflake",
+    "databricks": "Databricks",
+    "vmware": "VMware",
+    "kubernetes": "Kubernetes",
+    "m365": "Microsoft 365",
+    "okta": "Okta",
+    "crowdstrike": "CrowdStrike",
+}
+
+
+def test_manager_picks_tags_and_certifications_by_name_and_the_summary_shows_names(
+    manager_page, screenshot
+):
+    # given partners with technologies and a certification, from a catalogue of 13 technologies
+    _partners()
+    for slug, name in TECHNOLOGIES.items():
+        TechnologyFactory(slug=slug, name=name)
+    architect = CertificationFactory(slug="cloud-architect", name="Cloud Architect")
+    CertificationFactory(slug="security-pro", name="Security Professional")
+    for index, partner in enumerate(Partner.objects.order_by("pk")):
+        slugs = [
+            slug for slug, every in (("aws", 3), ("azure", 4), ("gcp", 5)) if index % every == 0
+        ]
+        partner.technologies.set(Technology.objects.filter(slug__in=slugs))
+        if index % 2 == 0:
+            PartnerCertificationFactory(partner=partner, certification=architect)
+    page = manager_page
+    page.goto(f"{page.live_server_url}/segments/new/")
+    page.get_by_label("Name").fill("Cloud architects on AWS or Azure")
+    page.get_by_label("Objective").fill("Invite certified cloud partners to the architecture day")
+
+    # when they add "technologies has any of" and pick two by name, one found by searching
+    _group(page, "").locator('[data-action="add-condition"]').click()
+    _condition(page, "/all/0").get_by_label("Field", exact=True).select_option("technologies")
+    _condition(page, "/all/0").get_by_label("Operator", exact=True).select_option("has_any")
+    search = _condition(page, "/all/0").get_by_label("Search technologies")
+    search.fill("azure")
+    expect(_condition(page, "/all/0").get_by_label("Add value", exact=True)).to_contain_text(
+        "(1 found)"
+    )
+    search.press("Enter")
+    _condition(page, "/all/0").get_by_label("Add value", exact=True).select_option(
+        label="Amazon Web Services"
+    )
+    chips = _condition(page, "/all/0").locator(".tag-chip")
+    expect(chips).to_have_text(["Microsoft Azure", "Amazon Web Services"])
+    technologies = {"field": "technologies", "op": "has_any", "value": ["azure", "aws"]}
+    _expect_count(page, _count({"all": [technologies]}))
+
+    # and "certifications has Cloud Architect", picked from the certifications by name
+    _group(page, "").locator('[data-action="add-condition"]').click()
+    _condition(page, "/all/1").get_by_label("Field", exact=True).select_option("certifications")
+    _condition(page, "/all/1").get_by_label("Value", exact=True).select_option(
+        label="Cloud Architect"
+    )
+    final = {
+        "all": [technologies, {"field": "certifications", "op": "has", "value": "cloud-architect"}]
+    }
+    expected = _count(final)
+    assert 0 < expected < _count({"all": [technologies]})
+    _expect_count(page, expected)
+    screenshot("segment-builder-tag-picker")
+
+    # then the saved rule holds the slugs, and the segment's rule summary shows the names
+    page.get_by_role("button", name="Create segment").click()
+    page.wait_for_url(re.compile(r"/segments/\d+/$"))
+    segment = Segment.objects.get(name="Cloud architects on AWS or Azure")
+    assert segment.rule == final
+    summary = page.locator(".rule-tree").first
+    expect(summary).to_contain_text("Technologies has any of Microsoft Azure, Amazon Web Services")
+    expect(summary).to_contain_text("Certifications has Cloud Architect")
+    expect(summary).not_to_contain_text("aws")
+
+    # and a rule naming a technology that no longer exists still shows it, marked, with its count
+    old = {"all": [{"field": "technologies", "op": "has_any", "value": ["gcp", "retired"]}]}
+    legacy = services.segment_create(data={"name": "Legacy", "objective": "Old", "rule": old})
+    page.goto(f"{page.live_server_url}/segments/{legacy.pk}/edit/")
+    expect(_condition(page, "/all/0").locator(".tag-chip")).to_have_text(
+        ["Google Cloud", "retired (no such technology)"]
+    )
+    _expect_count(page, _count(old))

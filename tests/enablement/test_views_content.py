@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from enablement.models import ContentItem, ContentKind, EngagementKind
 from tests.enablement.factories import (
@@ -40,6 +40,11 @@ def delete(item) -> str:
 def staff(client, manager):
     client.force_login(manager)
     return client
+
+
+def local(**delta) -> str:
+    """A time `delta` from now as the form's datetime-local input sends it."""
+    return timezone.localtime(timezone.now() + dt.timedelta(**delta)).strftime("%Y-%m-%dT%H:%M")
 
 
 def item_pages():
@@ -185,7 +190,7 @@ class TestCreate:
                 "segments": [segment.pk],
                 "min_tier": tier("silver").pk,
                 "roles": ["sales", "executive"],
-                "published_at": "2026-01-05T09:30",
+                "publication": "now",
             },
         )
         item = ContentItem.objects.get()
@@ -201,7 +206,14 @@ class TestCreate:
     def test_uploads_a_file(self, staff):
         upload = SimpleUploadedFile("deck.pdf", b"%PDF-1.7 deck", content_type="application/pdf")
         response = staff.post(
-            CREATE, {"kind": "document", "title": "Deck", "source": "file", "file": upload}
+            CREATE,
+            {
+                "kind": "document",
+                "title": "Deck",
+                "source": "file",
+                "file": upload,
+                "publication": "draft",
+            },
         )
         assert response.status_code == 302
         item = ContentItem.objects.get()
@@ -210,7 +222,14 @@ class TestCreate:
     def test_a_file_that_is_not_what_it_claims_is_shown_next_to_the_field(self, staff):
         upload = SimpleUploadedFile("deck.pdf", b"MZ not a pdf", content_type="application/pdf")
         response = staff.post(
-            CREATE, {"kind": "document", "title": "Deck", "source": "file", "file": upload}
+            CREATE,
+            {
+                "kind": "document",
+                "title": "Deck",
+                "source": "file",
+                "file": upload,
+                "publication": "draft",
+            },
         )
         assert response.status_code == 400
         assert response.context["form"].errors["file"] == ["The file's content is not a .pdf file."]
@@ -231,8 +250,9 @@ class TestCreate:
                 "title": "News",
                 "source": "body",
                 "body": "Hello",
-                "published_at": "2026-02-01T10:00",
-                "expires_at": "2026-01-01T10:00",
+                "publication": "scheduled",
+                "published_at": local(days=30),
+                "expires_at": local(days=20),
             },
         )
         assert response.status_code == 400
@@ -248,6 +268,7 @@ class TestCreate:
                 "slug": "pricing",
                 "source": "url",
                 "url": "https://example.com",
+                "publication": "draft",
             },
         )
         assert response.status_code == 400
@@ -264,6 +285,7 @@ class TestUpdate:
 
     def test_saves_changes_and_switches_the_source(self, staff):
         item = ContentItemFactory(title="Old title")
+        published_at = item.published_at
         response = staff.post(
             update(item),
             {
@@ -272,10 +294,12 @@ class TestUpdate:
                 "slug": item.slug,
                 "source": "body",
                 "body": "Release notes",
+                "publication": "now",
             },
         )
         assert response.status_code == 302
         item.refresh_from_db()
+        assert item.published_at == published_at
         assert (item.title, item.kind, item.body, item.url) == (
             "New title",
             "news",
@@ -291,12 +315,19 @@ class TestUpdate:
                 "title": "Deck",
                 "source": "file",
                 "file": SimpleUploadedFile("deck.pdf", b"%PDF-1.7", content_type="application/pdf"),
+                "publication": "draft",
             },
         )
         item = ContentItem.objects.get()
         response = staff.post(
             update(item),
-            {"kind": "document", "title": "Deck v2", "slug": item.slug, "source": "file"},
+            {
+                "kind": "document",
+                "title": "Deck v2",
+                "slug": item.slug,
+                "source": "file",
+                "publication": "draft",
+            },
         )
         assert response.status_code == 302
         item.refresh_from_db()
@@ -308,6 +339,119 @@ class TestUpdate:
         assert response.status_code == 400
         item.refresh_from_db()
         assert item.title == "Kept"
+
+
+LINK = {"kind": "link", "title": "Pricing", "source": "url", "url": "https://example.com/p"}
+
+
+class TestPublicationStatus:
+    """The content form's status control: draft, publish now, or scheduled for a date."""
+
+    def test_a_new_item_is_a_draft_unless_told_otherwise(self, staff):
+        form = staff.get(CREATE).context["form"]
+        assert form["publication"].value() == "draft"
+        html = staff.get(CREATE).content.decode()
+        assert "Only channel managers see it" in html and 'data-label-now="Publish"' in html
+
+    def test_the_status_is_required(self, staff):
+        response = staff.post(CREATE, LINK)
+        assert response.status_code == 400
+        assert "publication" in response.context["form"].errors
+        assert not ContentItem.objects.exists()
+
+    def test_a_draft_has_no_publication_time_whatever_the_date_input_says(self, staff):
+        data = {**LINK, "publication": "draft", "published_at": local(days=-3)}
+        assert staff.post(CREATE, data).status_code == 302
+        assert ContentItem.objects.get().published_at is None
+
+    def test_publish_now_publishes_at_once(self, staff):
+        before = timezone.now()
+        assert staff.post(CREATE, {**LINK, "publication": "now"}).status_code == 302
+        item = ContentItem.objects.get()
+        assert before <= item.published_at <= timezone.now()
+        assert ContentItem.objects.published().filter(pk=item.pk).exists()
+
+    def test_scheduling_sets_the_chosen_time(self, staff):
+        when = local(days=7)
+        response = staff.post(CREATE, {**LINK, "publication": "scheduled", "published_at": when})
+        assert response.status_code == 302
+        item = ContentItem.objects.get()
+        assert timezone.localtime(item.published_at).strftime("%Y-%m-%dT%H:%M") == when
+        assert not ContentItem.objects.published().exists()
+
+    @pytest.mark.parametrize(
+        ("published_at", "message"),
+        [("", "Choose when to publish it."), (local(hours=-1), "Choose a time ahead")],
+    )
+    def test_scheduling_needs_a_time_ahead(self, staff, published_at, message):
+        data = {**LINK, "publication": "scheduled", "published_at": published_at}
+        response = staff.post(CREATE, data)
+        assert response.status_code == 400
+        assert message in response.context["form"].errors["published_at"][0]
+        assert not ContentItem.objects.exists()
+
+    def test_publishing_an_item_again_keeps_its_first_publication_time(self, staff):
+        item = ContentItemFactory(title="Kept", slug="kept")
+        first = item.published_at
+        response = staff.get(update(item))
+        assert response.context["form"]["publication"].value() == "now"
+        assert "Published (since" in response.content.decode()
+        staff.post(update(item), {**LINK, "slug": "kept", "publication": "now"})
+        item.refresh_from_db()
+        assert item.published_at == first
+
+    def test_a_published_item_goes_back_to_draft(self, staff):
+        item = ContentItemFactory(slug="back")
+        staff.post(update(item), {**LINK, "slug": "back", "publication": "draft"})
+        item.refresh_from_db()
+        assert item.published_at is None
+
+    @pytest.mark.parametrize(
+        ("published", "expires", "publication", "badge"),
+        [
+            (None, None, "draft", "Draft"),
+            (dt.timedelta(days=3), None, "scheduled", "Scheduled for"),
+            (dt.timedelta(days=-3), None, "now", "Published"),
+            (dt.timedelta(days=-3), dt.timedelta(days=-1), "now", "Expired"),
+        ],
+    )
+    def test_the_form_starts_from_the_item_status_and_shows_it(
+        self, staff, published, expires, publication, badge
+    ):
+        now = timezone.now()
+        item = ContentItemFactory(
+            published_at=now + published if published else None,
+            expires_at=now + expires if expires else None,
+        )
+        response = staff.get(update(item))
+        assert response.context["form"]["publication"].value() == publication
+        card = response.content.decode().split('id="publication-card"')[1]
+        assert f">{badge}" in card.split("</div>")[0]
+
+
+class TestStatusBadges:
+    def test_the_list_and_the_detail_say_draft_scheduled_published_or_expired(self, staff):
+        now = timezone.now()
+        soon = now + dt.timedelta(days=5)
+        items = {
+            "draft": ContentItemFactory(title="A draft", published_at=None),
+            "scheduled": ContentItemFactory(title="Coming", published_at=soon),
+            "published": ContentItemFactory(title="Live"),
+            "expired": ContentItemFactory(
+                title="Gone",
+                published_at=now - dt.timedelta(days=9),
+                expires_at=now - dt.timedelta(days=2),
+            ),
+        }
+        scheduled = f"Scheduled for {formats.date_format(timezone.localtime(soon), 'j M Y, H:i')}"
+        html = staff.get(LIST).content.decode()
+        for status, item in items.items():
+            row = html.split(f">{item.title}</a>")[1].split("</tr>")[0]
+            assert f'data-status="{status}"' in row
+        assert scheduled in html
+        for status, item in items.items():
+            assert f'data-status="{status}"' in staff.get(detail(item)).content.decode()
+        assert scheduled in staff.get(detail(items["scheduled"])).content.decode()
 
 
 class TestDelete:

@@ -1,6 +1,8 @@
 """The manager's learning path pages: list, detail, create/edit, delete and the steps editor."""
 
 import datetime as dt
+import re
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -16,6 +18,7 @@ from tests.enablement.factories import (
     LearningPathFactory,
     LearningStepFactory,
 )
+from tests.enablement.test_forms_quiz import editor_inputs
 from tests.partners.factories import CertificationFactory, tier
 from tests.segments.factories import SegmentFactory
 
@@ -41,6 +44,52 @@ def path_with_steps(count: int = 3, **kwargs) -> LearningPath:
     for order in range(1, count + 1):
         LearningStepFactory(path=path, order=order, content__title=f"Lesson {order}")
     return path
+
+
+def fragment_question(response, index: int) -> str:
+    """The HTML of the editor's question `index` in a response."""
+    html = response.content.decode()
+    start = html.index(f'name="step-quiz-{index}-text"')
+    end = html.find(f'name="step-quiz-{index + 1}-text"', start)
+    return html[html.rfind("<li", 0, start) : end if end != -1 else None]
+
+
+class _FormInputs(HTMLParser):
+    """What a browser posts for one form of a page: its inputs' names and values (checked
+    radios only, the selected option of a select), in document order."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id, self.inside, self.select = form_id, False, None
+        self.data: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        elif tag == "template":
+            self.inside = self.inside and "template"
+        elif self.inside is True and tag == "input" and attrs.get("name"):
+            if attrs.get("type") not in ("radio", "checkbox") or "checked" in attrs:
+                self.data.append((attrs["name"], attrs.get("value") or ""))
+        elif self.inside is True and tag == "select":
+            self.select = attrs["name"]
+        elif self.inside is True and tag == "option" and self.select and "selected" in attrs:
+            self.data.append((self.select, attrs.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "template" and self.inside == "template":
+            self.inside = True
+        elif tag == "select":
+            self.select = None
+
+
+def form_inputs(html: str, *, form_id: str) -> dict[str, str]:
+    parser = _FormInputs(form_id)
+    parser.feed(html)
+    return dict(parser.data)
 
 
 def step_titles(path: LearningPath) -> list[str]:
@@ -204,25 +253,42 @@ class TestStepsEditor:
                 "step-content": content.pk,
                 "step-title": "",
                 "step-pass_mark": "70",
-                "step-quiz": str(QUIZ).replace("'", '"'),
+                **editor_inputs(QUIZ),
             },
             **HTMX,
         )
         assert response.status_code == 200
         assert "Final exam" in response.content.decode()
         step = path.steps.get(content=content)
-        assert (step.order, step.pass_mark, len(step.quiz)) == (3, 70, 2)
+        assert (step.order, step.pass_mark, step.quiz) == (3, 70, QUIZ)
 
-    def test_an_invalid_quiz_is_shown_in_the_fragment(self, staff):
+    def test_an_invalid_quiz_is_shown_next_to_its_question_and_nothing_saved(self, staff):
         path = path_with_steps(1)
+        quiz = [
+            QUIZ[0],
+            {"question": "Capital of Peru?", "options": ["Lima", ""], "answer_index": 0},
+            {
+                "question": "Capital of Chile?",
+                "options": ["Lima", "Santiago"],
+                "answer_index": None,
+            },
+        ]
         response = staff.post(
             url("step-add", path.pk),
-            {"step-content": ContentItemFactory().pk, "step-quiz": '[{"question": "?"}]'},
+            {"step-content": ContentItemFactory().pk, **editor_inputs(quiz)},
             **HTMX,
         )
         assert response.status_code == 422
-        assert "expected question, options and answer_index" in response.content.decode()
         assert path.steps.count() == 1
+        # the empty choice is marked under that choice, what was typed is kept
+        second = fragment_question(response, 1)
+        assert 'value="Capital of Peru?"' in second
+        choice = second[second.index('name="step-quiz-1-choice-1"') :]
+        assert choice.index("Type this choice, or remove it.") < choice.index("</li>")
+        # the missing answer under its question, and the good question has no error
+        assert "Mark the right choice." in fragment_question(response, 2)
+        assert "invalid-feedback" not in fragment_question(response, 0)
+        assert "The quiz has 2 problems" in response.content.decode()
 
     def test_a_missing_content_is_a_field_error(self, staff):
         path = LearningPathFactory()
@@ -272,3 +338,93 @@ class TestStepsEditor:
         assert response.status_code == 302
         assert response["Location"] == url("path-update", path.pk)
         assert path.steps.count() == 2
+
+    def test_without_htmx_an_invalid_step_shows_the_edit_page_with_its_errors(self, staff):
+        path = path_with_steps(1)
+        quiz = [{"question": "", "options": ["a", "b"], "answer_index": 0}]
+        data = {"step-content": ContentItemFactory().pk, **editor_inputs(quiz)}
+        response = staff.post(url("step-add", path.pk), data)
+        assert response.status_code == 422
+        assert response.templates[0].name == "enablement/path_form.html"
+        assert "Type the question." in response.content.decode()
+        assert path.steps.count() == 1
+
+
+class TestQuizEditor:
+    def test_the_edit_form_round_trips_a_stored_quiz_unchanged(self, staff):
+        # given a step with a quiz
+        path = path_with_steps(1)
+        step = LearningStepFactory(path=path, order=2, quiz=QUIZ, pass_mark=60, title="Check")
+        # when the manager opens it in the editor and saves it without changes
+        response = staff.get(url("step-edit", path.pk, step.pk), **HTMX)
+        assert response.status_code == 200
+        inputs = form_inputs(response.content.decode(), form_id="step-form")
+        response = staff.post(url("step-edit", path.pk, step.pk), inputs, **HTMX)
+        # then the quiz, the content, the title and the pass mark are as they were
+        assert response.status_code == 200
+        step.refresh_from_db()
+        assert (step.quiz, step.pass_mark, step.title) == (QUIZ, 60, "Check")
+
+    def test_editing_a_step_changes_its_quiz_and_keeps_its_place(self, staff):
+        path = path_with_steps(3)
+        step = path.steps.get(order=2)
+        quiz = [{"question": "Which port is HTTPS?", "options": ["80", "443"], "answer_index": 1}]
+        data = {"step-content": step.content_id, "step-pass_mark": "100", **editor_inputs(quiz)}
+        response = staff.post(url("step-edit", path.pk, step.pk), data, **HTMX)
+        assert response.status_code == 200
+        step.refresh_from_db()
+        assert (step.order, step.quiz, step.pass_mark) == (2, quiz, 100)
+        assert "1-question quiz, pass 100%" in response.content.decode()
+
+    def test_an_invalid_edit_changes_nothing(self, staff):
+        path = path_with_steps(1)
+        step = LearningStepFactory(path=path, order=2, quiz=QUIZ)
+        quiz = [{"question": "Q", "options": ["a", "b"], "answer_index": None}]
+        data = {"step-content": step.content_id, **editor_inputs(quiz)}
+        response = staff.post(url("step-edit", path.pk, step.pk), data, **HTMX)
+        assert response.status_code == 422
+        assert "Edit step 2" in response.content.decode()
+        step.refresh_from_db()
+        assert step.quiz == QUIZ
+
+    def test_an_editing_button_without_javascript_shows_the_change_and_saves_nothing(self, staff):
+        # given a new step being written, without JavaScript
+        path = path_with_steps(1)
+        data = {"step-content": "", "step-title": "Quiz time", **editor_inputs(QUIZ)}
+        # when "add question" is pressed
+        response = staff.post(
+            url("step-add", path.pk), {**data, "step-quiz-action": "add-question"}
+        )
+        # then the edit page shows three questions, the typed title, no error, and no step
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'name="step-quiz-2-text"' in html and 'value="Quiz time"' in html
+        assert "This field is required" not in html
+        assert path.steps.count() == 1
+
+    def test_a_step_of_another_path_cannot_be_edited(self, staff):
+        path, other = path_with_steps(1), path_with_steps(1)
+        step = other.steps.get()
+        assert staff.get(url("step-edit", path.pk, step.pk)).status_code == 404
+        response = staff.post(url("step-edit", path.pk, step.pk), {"step-content": step.content_id})
+        assert response.status_code == 404
+
+    def test_without_htmx_the_edit_link_opens_the_edit_page_with_the_step(self, staff):
+        path = path_with_steps(1)
+        step = LearningStepFactory(path=path, order=2, quiz=QUIZ)
+        response = staff.get(url("step-edit", path.pk, step.pk))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'value="Capital of France?"' in html
+        # a question keeps two choices: only those of the three-choice question can go
+        removable = re.findall(r'value="remove-choice-(\d)-\d"[^>]*?(disabled)?>', html)
+        assert removable == [("0", "disabled"), ("0", "disabled"), ("1", ""), ("1", ""), ("1", "")]
+        # the path's own form still posts to the path
+        assert f'action="{url("path-update", path.pk)}"' in html
+
+    def test_the_editor_fragment_cancels_back_to_adding(self, staff):
+        path = path_with_steps(1)
+        response = staff.get(url("step-add", path.pk), **HTMX)
+        assert response.status_code == 200
+        assert "Add a step" in response.content.decode()
+        assert staff.get(url("step-add", path.pk)).status_code == 302
