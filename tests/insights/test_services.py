@@ -99,6 +99,20 @@ def test_at_risk_refresh_twice_changes_nothing_the_second_time(risk_world):
     assert (again["updated"], again["changed"], again["at_risk"]) == (0, 0, 2)
 
 
+def test_at_risk_refresh_leaves_alone_reasons_the_orm_saved_since(risk_world):
+    # given the flags and reasons, then the partners saved through the ORM (which spells the
+    # JSON its own way: on SQLite the column is text)
+    partners_at_risk_refresh(today=RISK_TODAY)
+    for partner in Partner.objects.filter(is_at_risk=True):
+        partner.save()
+
+    # when
+    again = partners_at_risk_refresh(today=RISK_TODAY)
+
+    # then nothing is rewritten
+    assert (again["updated"], again["changed"], again["at_risk"]) == (0, 0, 2)
+
+
 def test_at_risk_refresh_clears_the_flag_when_revenue_recovers(risk_world):
     partners_at_risk_refresh(today=RISK_TODAY)
 

@@ -222,18 +222,6 @@ def test_pages_take_the_same_number_of_queries_for_more_partners(
         client.get(url)
 
 
-def test_without_postgresql_the_pages_say_so_instead_of_failing(client, manager, monkeypatch):
-    from insights import selectors
-
-    monkeypatch.setattr(selectors, "insights_supported", lambda: False)
-    client.force_login(manager)
-
-    response = client.get(reverse("insights:overview"))
-
-    assert response.status_code == 503
-    assert "Insights need PostgreSQL" in response.content.decode()
-
-
 @pytest.mark.parametrize("name", ["overview", "compare", "matrix", "forecast", "suggestions"])
 def test_pages_render_on_an_empty_database(client, manager, name):
     client.force_login(manager)
