@@ -65,6 +65,8 @@ def value_need_matrix(
         f"{base} ORDER BY {_SAMPLE_ORDER} LIMIT %(limit)s", {**params, "limit": sample_size}
     )
     points["is_at_risk"] = points["is_at_risk"].astype(bool)  # SQLite answers 0 or 1
+    # SQLite keeps decimals as floats: 637391.7000000001 where PostgreSQL says 637391.7.
+    points[["value", "need"]] = points[["value", "need"]].astype(float).round(2)
     value_median = float(summary["value_median"] or 0)
     need_median = float(summary["need_median"] or 0)
     points["quadrant"] = np.select(
