@@ -1,5 +1,4 @@
-"""Writes of insights: the at-risk flag on partners (set-based) and the weekly digest e-mail;
-both do nothing on a database other than PostgreSQL (see selectors.insights_supported)."""
+"""Writes of insights: the at-risk flag on partners (set-based) and the weekly digest e-mail."""
 
 from __future__ import annotations
 
@@ -14,9 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from enablement.models import EngagementEvent
-from insights import selectors
 from insights.digest import digest_context
 from insights.periods import add_months
+from insights.selectors.base import local_midnight, sql_date, sql_datetime
 from partners.models import Partner, PerformanceRecord
 from partners.services import partners_mark_changed
 
@@ -27,8 +26,9 @@ DEFAULT_REVENUE_DROP_PCT = 10.0
 _AT_RISK_SQL = """
 WITH revenue AS (
     SELECT partner_id,
-           COALESCE(SUM(revenue) FILTER (WHERE month >= %(recent)s), 0)::float AS recent,
-           COALESCE(SUM(revenue) FILTER (WHERE month < %(recent)s), 0)::float AS previous
+           CAST(COALESCE(SUM(revenue) FILTER (WHERE month >= %(recent)s), 0) AS float) AS recent,
+           CAST(COALESCE(SUM(revenue) FILTER (WHERE month < %(recent)s), 0) AS float)
+               AS previous
     FROM {record} WHERE month >= %(previous)s AND month < %(current)s
     GROUP BY partner_id
 ),
@@ -40,7 +40,7 @@ activity AS (
     GROUP BY partner_id
 ),
 signals AS (
-    SELECT p.id, p.is_at_risk AS was_at_risk, p.at_risk_reasons AS old_reasons,
+    SELECT p.id, p.is_at_risk AS was_at_risk, {json}(p.at_risk_reasons) AS old_reasons,
            r.recent AS revenue_recent, r.previous AS revenue_previous,
            COALESCE(a.recent, 0) AS activity_recent, COALESCE(a.previous, 0) AS activity_previous,
            (r.previous > 0 AND r.recent < r.previous * (1 - %(drop_pct)s / 100.0))
@@ -54,24 +54,34 @@ signals AS (
 computed AS (
     SELECT id, was_at_risk, old_reasons,
            COALESCE(revenue_falling AND engagement_falling, false) AS at_risk,
-           CASE WHEN COALESCE(revenue_falling AND engagement_falling, false) THEN jsonb_build_array(
-               jsonb_build_object(
-                   'signal', 'revenue', 'recent', round(revenue_recent::numeric, 2),
-                   'previous', round(revenue_previous::numeric, 2),
-                   'change_pct', round(((revenue_recent - revenue_previous) * 100
-                                        / revenue_previous)::numeric, 1)),
-               jsonb_build_object(
+           CASE WHEN COALESCE(revenue_falling AND engagement_falling, false) THEN {json_array}(
+               {json_object}(
+                   'signal', 'revenue', 'recent', round(CAST(revenue_recent AS numeric), 2),
+                   'previous', round(CAST(revenue_previous AS numeric), 2),
+                   'change_pct', round(CAST((revenue_recent - revenue_previous) * 100
+                                            / revenue_previous AS numeric), 1)),
+               {json_object}(
                    'signal', 'enablement_activity', 'recent', activity_recent,
                    'previous', activity_previous))
-           ELSE '[]'::jsonb END AS reasons
+           ELSE {json_array}() END AS reasons
     FROM signals
 )
-UPDATE {partner} p SET is_at_risk = c.at_risk, at_risk_reasons = c.reasons,
+UPDATE {partner} AS p SET is_at_risk = c.at_risk, at_risk_reasons = c.reasons,
        updated_at = %(now)s
 FROM computed c
 WHERE p.id = c.id AND (c.was_at_risk <> c.at_risk OR c.old_reasons <> c.reasons)
-RETURNING p.id, c.was_at_risk <> c.at_risk AS flag_changed
+RETURNING {returning}
 """
+# How each engine builds JSON: jsonb compares by value; SQLite's JSON is text, compared once
+# minified by json() (the SQL's own output is minified, Django's json.dumps is not).
+_JSON = {
+    "postgresql": {
+        "json": "",
+        "json_array": "jsonb_build_array",
+        "json_object": "jsonb_build_object",
+    },
+    "sqlite": {"json": "json", "json_array": "json_array", "json_object": "json_object"},
+}
 
 
 def partners_at_risk_refresh(
@@ -82,8 +92,6 @@ def partners_at_risk_refresh(
     before, and enablement activity (engagement events) down over the same windows or none in
     either. Partners whose flag flipped are announced as changed (segments re-check them).
     Returns {"updated": rows written, "changed": flags flipped, "at_risk": flagged now}."""
-    if not selectors.insights_supported():
-        return {"updated": 0, "changed": 0, "at_risk": 0}
     today = today or timezone.localdate()
     if revenue_drop_pct is None:
         revenue_drop_pct = float(
@@ -91,28 +99,39 @@ def partners_at_risk_refresh(
         )
     current = dt.date(today.year, today.month, 1)
     recent, previous = add_months(current, -3), add_months(current, -6)
-
-    def midnight(day: dt.date) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
+    postgresql = connection.vendor == "postgresql"
+    partner = Partner._meta.db_table
     sql = _AT_RISK_SQL.format(
         record=PerformanceRecord._meta.db_table,
         engagement=EngagementEvent._meta.db_table,
-        partner=Partner._meta.db_table,
+        partner=partner,
+        # SQLite's RETURNING sees only the updated row's new values, not the FROM's.
+        returning="p.id, c.was_at_risk <> c.at_risk" if postgresql else "id, is_at_risk",
+        **_JSON["postgresql" if postgresql else "sqlite"],
     )
     params = {
-        "current": current,
-        "recent": recent,
-        "previous": previous,
-        "current_at": midnight(current),
-        "recent_at": midnight(recent),
-        "previous_at": midnight(previous),
+        "current": sql_date(current),
+        "recent": sql_date(recent),
+        "previous": sql_date(previous),
+        "current_at": sql_datetime(local_midnight(current)),
+        "recent_at": sql_datetime(local_midnight(recent)),
+        "previous_at": sql_datetime(local_midnight(previous)),
         "drop_pct": revenue_drop_pct,
-        "now": timezone.now(),
+        "now": sql_datetime(timezone.now()),
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        if postgresql:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        else:
+            # The flags before the update (an index scan) tell which updated rows flipped.
+            cursor.execute(f"SELECT id FROM {partner} WHERE is_at_risk")
+            before = {partner_id for (partner_id,) in cursor.fetchall()}
+            cursor.execute(sql, params)
+            rows = [
+                (partner_id, bool(now) != (partner_id in before))
+                for partner_id, now in cursor.fetchall()
+            ]
         changed = [partner_id for partner_id, flag_changed in rows if flag_changed]
         partners_mark_changed(partner_ids=changed, reason="at_risk")
     return {
@@ -132,7 +151,7 @@ def weekly_digest_send(*, today: dt.date | None = None) -> int:
     """E-mail the week's segment figures (see insights.digest) to every staff user with an
     address, one message each over one connection; returns the number sent."""
     recipients = digest_recipients()
-    if not recipients or not selectors.insights_supported():
+    if not recipients:
         return 0
     context: dict[str, Any] = digest_context(today=today or timezone.localdate())
     subject = f"PRM weekly insights: {context['week_label']}"

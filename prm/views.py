@@ -5,6 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -45,6 +46,13 @@ def healthz(request):
     if settings.DEBUG:
         body["broker_url"] = celery_app.conf.broker_url.split("@")[-1]
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for where a page names no icon (the admin, the API
+    docs, a file): the static icon."""
+    return redirect(static("favicon.ico"))
 
 
 def home(request):

@@ -56,9 +56,11 @@ def main() -> int:
     }
 
     def stop(*_args) -> None:
+        # Each process is told, not its whole group: the Celery worker then stops its own pool
+        # (a SIGTERM to the pool's processes too is logged as an error by the worker).
         for process in processes.values():
             if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                process.terminate()
         deadline = time.monotonic() + 10
         for process in processes.values():
             try:

@@ -1,4 +1,5 @@
-"""Reads for insights, each a few set-based SQL queries into pandas DataFrames (PostgreSQL).
+"""Reads for insights, each a few set-based SQL queries into pandas DataFrames, the same on
+PostgreSQL and SQLite (see insights.selectors.base).
 
 Segment membership over time comes from the join/leave history: a partner is a member at the
 end of a period when it joined before that moment and had not left by then (a membership
@@ -6,7 +7,7 @@ without any recorded event counts from its joined_at). Revenue, deals and the 12
 are read from the monthly performance records, so past periods use the figures of their time.
 """
 
-from insights.selectors.base import insight_segments, insights_supported
+from insights.selectors.base import insight_segments
 from insights.selectors.features import (
     CLUSTER_NUMERIC_FEATURES,
     CLUSTER_TAG_FEATURES,
@@ -34,7 +35,6 @@ __all__ = [
     "MATRIX_SAMPLE_SIZE",
     "QUADRANTS",
     "insight_segments",
-    "insights_supported",
     "partner_features",
     "partner_forecasts",
     "partner_monthly_revenue",

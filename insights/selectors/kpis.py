@@ -10,15 +10,23 @@ from django.utils import timezone
 
 from communications.models import Message
 from enablement.models import Enrollment
-from insights.periods import Period, recent_periods
-from insights.selectors.base import insight_segments, local_midnight, read_sql
+from insights.periods import Period, add_months, recent_periods
+from insights.selectors.base import (
+    in_list,
+    insight_segments,
+    local_midnight,
+    median,
+    read_sql,
+    sql_date,
+    sql_datetime,
+)
 from partners.models import (
     Contact,
     Partner,
     PartnerCertification,
     PerformanceRecord,
 )
-from segments.models import Membership, MembershipEvent
+from segments.models import Membership, MembershipEvent, Segment
 
 KPI_COLUMNS = [
     "segment_id",
@@ -41,15 +49,13 @@ KPI_COLUMNS = [
 ]
 
 _KPI_SQL = """
-WITH periods AS (
-    SELECT * FROM unnest(%(starts)s::date[], %(ends)s::date[], %(start_ats)s::timestamptz[],
-                         %(end_ats)s::timestamptz[])
-        AS p(period_start, period_end, start_at, end_at)
+WITH periods (period_start, period_end, window_start, start_at, end_at) AS (
+    VALUES {periods}
 ),
 events AS (
     SELECT segment_id, partner_id, kind, at,
            LEAD(at) OVER (PARTITION BY segment_id, partner_id ORDER BY at, id) AS next_at
-    FROM {event} WHERE segment_id = ANY(%(segment_ids)s)
+    FROM {event} WHERE segment_id IN {segment_ids}
 ),
 spans AS (
     SELECT segment_id, partner_id, at AS joined_at, next_at AS left_at
@@ -57,12 +63,13 @@ spans AS (
     UNION ALL
     SELECT m.segment_id, m.partner_id, m.joined_at, NULL
     FROM {membership} m
-    WHERE m.segment_id = ANY(%(segment_ids)s) AND NOT EXISTS (
+    WHERE m.segment_id IN {segment_ids} AND NOT EXISTS (
         SELECT 1 FROM {event} e WHERE e.segment_id = m.segment_id AND e.partner_id = m.partner_id
     )
 ),
 members AS (
-    SELECT DISTINCT s.segment_id, p.period_start, p.period_end, p.end_at, s.partner_id
+    SELECT DISTINCT s.segment_id, p.period_start, p.period_end, p.window_start, p.end_at,
+           s.partner_id
     FROM spans s JOIN periods p
       ON s.joined_at < p.end_at AND (s.left_at IS NULL OR s.left_at >= p.end_at)
 ),
@@ -73,13 +80,13 @@ performance AS (
            COALESCE(SUM(r.deals_won) FILTER (WHERE r.month >= m.period_start), 0) AS deals_won
     FROM members m
     LEFT JOIN {record} r ON r.partner_id = m.partner_id
-         AND r.month >= (m.period_end - interval '12 months')::date AND r.month < m.period_end
+         AND r.month >= m.window_start AND r.month < m.period_end
     GROUP BY m.segment_id, m.period_start, m.partner_id
 ),
 performance_totals AS (
     SELECT segment_id, period_start, COUNT(*) AS members, SUM(revenue) AS revenue,
            SUM(revenue_12m) AS revenue_12m_total,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY revenue_12m) AS revenue_12m_median,
+           {median_revenue_12m} AS revenue_12m_median,
            SUM(deals_won) AS deals_won
     FROM performance GROUP BY segment_id, period_start
 ),
@@ -114,12 +121,12 @@ changes AS (
            COUNT(*) FILTER (WHERE e.kind = 'joined') AS joins,
            COUNT(*) FILTER (WHERE e.kind = 'left') AS leaves
     FROM {event} e JOIN periods p ON e.at >= p.start_at AND e.at < p.end_at
-    WHERE e.segment_id = ANY(%(segment_ids)s)
+    WHERE e.segment_id IN {segment_ids}
     GROUP BY e.segment_id, p.period_start
 ),
 grid AS (
-    SELECT s.id AS segment_id, p.period_start FROM unnest(%(segment_ids)s::bigint[]) AS s(id)
-    CROSS JOIN periods p
+    SELECT s.id AS segment_id, p.period_start FROM {segment} s CROSS JOIN periods p
+    WHERE s.id IN {segment_ids}
 )
 SELECT g.segment_id, g.period_start,
        COALESCE(t.members, 0) AS members,
@@ -163,7 +170,12 @@ def segment_kpis(
     segments = insight_segments(segment_ids=segment_ids)
     if segments.empty:
         return pd.DataFrame(columns=KPI_COLUMNS)
+    periods_sql, segments_sql, params = _period_params(spans, segments["id"].tolist())
     sql = _KPI_SQL.format(
+        periods=periods_sql,
+        segment_ids=segments_sql,
+        median_revenue_12m=median("revenue_12m"),
+        segment=Segment._meta.db_table,
         event=MembershipEvent._meta.db_table,
         membership=Membership._meta.db_table,
         record=PerformanceRecord._meta.db_table,
@@ -172,18 +184,27 @@ def segment_kpis(
         enrollment=Enrollment._meta.db_table,
         message=Message._meta.db_table,
     )
-    frame = read_sql(sql, _period_params(spans, segments["id"].tolist()))
+    frame = read_sql(sql, params)
     return _finish_kpis(frame, segments, spans)
 
 
-def _period_params(spans: list[Period], segment_ids: list[int]) -> dict[str, Any]:
-    return {
-        "starts": [span.start for span in spans],
-        "ends": [span.end for span in spans],
-        "start_ats": [local_midnight(span.start) for span in spans],
-        "end_ats": [local_midnight(span.end) for span in spans],
-        "segment_ids": [int(pk) for pk in segment_ids],
-    }
+def _period_params(spans: list[Period], segment_ids: list[int]) -> tuple[str, str, dict[str, Any]]:
+    """The periods as rows of a VALUES list (start, end, the start of the 12 months ending with
+    it, and the start and end as local midnights), the segments as an IN-list, and their
+    parameters."""
+    rows, params = [], {}
+    for index, span in enumerate(spans):
+        values = {
+            f"start_{index}": sql_date(span.start),
+            f"end_{index}": sql_date(span.end),
+            f"window_{index}": sql_date(add_months(span.end, -12)),
+            f"start_at_{index}": sql_datetime(local_midnight(span.start)),
+            f"end_at_{index}": sql_datetime(local_midnight(span.end)),
+        }
+        rows.append("(" + ", ".join(f"%({key})s" for key in values) + ")")
+        params.update(values)
+    segments_sql, segment_params = in_list("segment", [int(pk) for pk in segment_ids])
+    return ", ".join(rows), segments_sql, {**params, **segment_params}
 
 
 def _finish_kpis(frame: pd.DataFrame, segments: pd.DataFrame, spans: list[Period]) -> pd.DataFrame:
@@ -215,12 +236,15 @@ def segment_latest_kpis(kpis: pd.DataFrame) -> pd.DataFrame:
 
 
 def segment_at_risk_counts(*, segment_ids: list[int]) -> dict[int, int]:
-    """{segment id: members flagged at risk now}; one query."""
+    """{segment id: members flagged at risk now}; one query (none for no segments)."""
+    if not segment_ids:
+        return {}
+    ids_sql, params = in_list("segment", [int(pk) for pk in segment_ids])
     sql = f"""
         SELECT m.segment_id, COUNT(*) AS at_risk
         FROM {Membership._meta.db_table} m JOIN {Partner._meta.db_table} p ON p.id = m.partner_id
-        WHERE m.segment_id = ANY(%(ids)s) AND p.is_at_risk
+        WHERE m.segment_id IN {ids_sql} AND p.is_at_risk
         GROUP BY m.segment_id
     """
-    frame = read_sql(sql, {"ids": [int(pk) for pk in segment_ids]})
+    frame = read_sql(sql, params)
     return dict(zip(frame["segment_id"], frame["at_risk"].astype(int), strict=True))

@@ -6,13 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from insights.selectors.base import read_sql
+from insights.selectors.base import median, read_sql
 from partners.models import (
     Partner,
 )
 from segments.models import Membership
 
 MATRIX_SAMPLE_SIZE = 2000
+# The sample's order: a multiplicative hash of the id (the LCG of C's rand), the same on every
+# engine and stable between requests, so that the points do not crowd at the oldest partners.
+_SAMPLE_ORDER = "(p.id * 1103515245 + 12345) %% 2147483648, p.id"
 
 
 def _segment_filter(segment_id: int | None) -> tuple[str, dict[str, Any]]:
@@ -35,15 +38,14 @@ def value_need_matrix(
     where, params = _segment_filter(segment_id)
     base = f"""
         SELECT p.id, p.name, p.external_id, p.is_at_risk,
-               COALESCE(p.revenue_12m, 0)::float AS value,
-               (100 - COALESCE(p.enablement_completion_pct, 0))::float AS need
+               CAST(COALESCE(p.revenue_12m, 0) AS float) AS value,
+               CAST(100 - COALESCE(p.enablement_completion_pct, 0) AS float) AS need
         FROM {Partner._meta.db_table} p {where}
     """
     summary_sql = f"""
         WITH base AS ({base}),
         medians AS (
-            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS value_median,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY need) AS need_median
+            SELECT {median("value")} AS value_median, {median("need")} AS need_median
             FROM base
         )
         SELECT md.value_median, md.need_median, COUNT(b.id) AS partners,
@@ -60,8 +62,11 @@ def value_need_matrix(
     """
     summary = read_sql(summary_sql, params).iloc[0].to_dict()
     points = read_sql(
-        f"{base} ORDER BY md5(p.id::text) LIMIT %(limit)s", {**params, "limit": sample_size}
+        f"{base} ORDER BY {_SAMPLE_ORDER} LIMIT %(limit)s", {**params, "limit": sample_size}
     )
+    points["is_at_risk"] = points["is_at_risk"].astype(bool)  # SQLite answers 0 or 1
+    # SQLite keeps decimals as floats: 637391.7000000001 where PostgreSQL says 637391.7.
+    points[["value", "need"]] = points[["value", "need"]].astype(float).round(2)
     value_median = float(summary["value_median"] or 0)
     need_median = float(summary["need_median"] or 0)
     points["quadrant"] = np.select(

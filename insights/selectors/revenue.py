@@ -9,7 +9,7 @@ import pandas as pd
 from django.utils import timezone
 
 from insights.periods import add_months
-from insights.selectors.base import insight_segments, read_sql
+from insights.selectors.base import in_list, insight_segments, read_sql, sql_date
 from partners.models import (
     PerformanceRecord,
 )
@@ -35,16 +35,19 @@ def segment_monthly_revenue(
     *, months: int = 36, until: dt.date, segment_ids: list[int]
 ) -> pd.DataFrame:
     """Monthly revenue of each segment's current members (key = segment id, month, revenue);
-    one GROUP BY query."""
+    one GROUP BY query (none for no segments)."""
+    if not segment_ids:
+        return pd.DataFrame(columns=["key", "month", "revenue"])
     since = add_months(until, -months)
+    ids_sql, params = in_list("segment", [int(pk) for pk in segment_ids])
     sql = f"""
         SELECT m.segment_id AS key, r.month, SUM(r.revenue) AS revenue
         FROM {Membership._meta.db_table} m
         JOIN {PerformanceRecord._meta.db_table} r ON r.partner_id = m.partner_id
-        WHERE m.segment_id = ANY(%(ids)s) AND r.month >= %(since)s AND r.month < %(until)s
+        WHERE m.segment_id IN {ids_sql} AND r.month >= %(since)s AND r.month < %(until)s
         GROUP BY m.segment_id, r.month
     """
-    frame = read_sql(sql, {"ids": [int(pk) for pk in segment_ids], "since": since, "until": until})
+    frame = read_sql(sql, {**params, "since": sql_date(since), "until": sql_date(until)})
     frame["revenue"] = frame["revenue"].astype(float)
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     return frame

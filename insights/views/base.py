@@ -10,7 +10,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.views import View
 
-from insights import clustering, selectors
+from insights import clustering
 from insights.exports import table_download
 from insights.periods import PERIOD_KINDS
 from partners.access import StaffRequiredMixin
@@ -61,9 +61,6 @@ class InsightsView(StaffRequiredMixin, View):
     tables: tuple[str, ...] = ()
 
     def get(self, request, *args, **kwargs):
-        if not selectors.insights_supported():
-            context = {"nav": "insights"}
-            return render(request, "insights/unsupported.html", context, status=503)
         try:
             file_format = request.GET.get("format")
             if file_format:

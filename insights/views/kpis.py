@@ -75,6 +75,17 @@ COMPARED_KPIS = {
 }
 
 
+def _kind(key: str) -> str:
+    """How a KPI is printed (insights_format.insights_number)."""
+    if key.startswith("revenue"):
+        return "money"
+    return "percent" if key.endswith("_pct") else "count"
+
+
+# By label: the comparison table's rows are named by their KPI's label.
+COMPARED_KINDS = {label: _kind(key) for key, label in COMPARED_KPIS.items()}
+
+
 class CompareView(PeriodMixin, InsightsView):
     """/insights/segments/compare/?segments=1,2: the segments side by side (latest period)
     and their KPIs over time."""
@@ -125,7 +136,7 @@ class CompareView(PeriodMixin, InsightsView):
         context.update(
             columns=names,
             rows=[
-                {"kpi": row[0], "values": list(row[1:])}
+                {"kpi": row[0], "kind": COMPARED_KINDS[row[0]], "values": list(row[1:])}
                 for row in table.astype(object)
                 .where(table.notna(), None)
                 .itertuples(index=False, name=None)

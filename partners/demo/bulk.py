@@ -53,9 +53,9 @@ def _rows_copy(model: type[models.Model], fields: list[str], rows: Iterable[tupl
         )
     stream = _CopyStream(lines)
     with connection.cursor() as cursor:
-        cursor.copy_expert(
-            f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN", stream, size=1 << 16
-        )
+        # The read size positionally: Django's CursorDebugWrapper (every cursor under DEBUG,
+        # as in the quick start's settings) passes only positional arguments on.
+        cursor.copy_expert(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN", stream, 1 << 16)
     return stream.lines
 
 

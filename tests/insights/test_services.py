@@ -99,6 +99,20 @@ def test_at_risk_refresh_twice_changes_nothing_the_second_time(risk_world):
     assert (again["updated"], again["changed"], again["at_risk"]) == (0, 0, 2)
 
 
+def test_at_risk_refresh_leaves_alone_reasons_the_orm_saved_since(risk_world):
+    # given the flags and reasons, then the partners saved through the ORM (which spells the
+    # JSON its own way: on SQLite the column is text)
+    partners_at_risk_refresh(today=RISK_TODAY)
+    for partner in Partner.objects.filter(is_at_risk=True):
+        partner.save()
+
+    # when
+    again = partners_at_risk_refresh(today=RISK_TODAY)
+
+    # then nothing is rewritten
+    assert (again["updated"], again["changed"], again["at_risk"]) == (0, 0, 2)
+
+
 def test_at_risk_refresh_clears_the_flag_when_revenue_recovers(risk_world):
     partners_at_risk_refresh(today=RISK_TODAY)
 
@@ -142,7 +156,7 @@ def test_weekly_digest_lands_in_the_outbox_with_the_figures(kpi_world, settings)
     assert message.subject == "PRM weekly insights: 08 Mar - 15 Mar 2026"
     # Members at the end of March (A, B, D), 12-month revenue 3100, +82.4 % against February,
     # one member at risk.
-    assert "Cloud resellers: 3 members, revenue 12m 3100 (+82.4% vs last month), 1 at risk" in (
+    assert "Cloud resellers: 3 members, revenue 12m 3,100 (+82.4% vs last month), 1 at risk" in (
         message.body
     )
     assert "Partners at risk: 1" in message.body

@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import openpyxl
@@ -9,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from tests.insights.conftest import revenue
-from tests.partners.factories import PartnerFactory
+from tests.partners.factories import PartnerFactory, PerformanceRecordFactory
 from tests.segments.factories import SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,6 +155,36 @@ def test_every_table_downloads_as_csv_and_xlsx(client, manager, world, name, que
     assert [cell.value for cell in sheet[1]] == csv_rows[0]
 
 
+def test_compare_prints_its_figures_with_separators_and_fixed_places(client, manager, world):
+    from django.utils import timezone
+
+    # given a large figure this month for one member of "Large"
+    today = timezone.localdate()
+    member = world["large"].memberships.order_by("partner_id").first().partner
+    PerformanceRecordFactory(
+        partner=member, month=today.replace(day=1), revenue=Decimal("1537456771.94")
+    )
+    client.force_login(manager)
+
+    # when
+    response = client.get(_url("compare", world))
+
+    # then money is whole with thousands separators, counts too, a missing rate a dash
+    table = re.search(r'<table[^>]*id="compare-table".*?</table>', response.content.decode(), re.S)
+    cells = {
+        row[0]: row[1:]
+        for row in (
+            re.findall(r"<td[^>]*>(.*?)</td>", line)
+            for line in re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)
+        )
+        if row
+    }
+    assert cells["Revenue (period)"] == ["1,537,456,772", "0"]  # Large, Small (by name)
+    assert cells["Members"] == ["3", "3"]
+    assert cells["Open rate (%)"] == ["\N{EN DASH}", "\N{EN DASH}"]
+    assert "1537456771" not in table.group(0)
+
+
 def test_downloads_make_formula_like_text_inert(client, manager, db):
     PartnerFactory(name='=HYPERLINK("http://evil")', revenue_12m=10)
     client.force_login(manager)
@@ -220,18 +251,6 @@ def test_pages_take_the_same_number_of_queries_for_more_partners(
 
     with django_assert_max_num_queries(len(before)):
         client.get(url)
-
-
-def test_without_postgresql_the_pages_say_so_instead_of_failing(client, manager, monkeypatch):
-    from insights import selectors
-
-    monkeypatch.setattr(selectors, "insights_supported", lambda: False)
-    client.force_login(manager)
-
-    response = client.get(reverse("insights:overview"))
-
-    assert response.status_code == 503
-    assert "Insights need PostgreSQL" in response.content.decode()
 
 
 @pytest.mark.parametrize("name", ["overview", "compare", "matrix", "forecast", "suggestions"])
