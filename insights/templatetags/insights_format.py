@@ -1,7 +1,7 @@
 """How insights print their figures: `{{ value|insights_number:"money" }}`.
 
-One filter for every insights table and the digest, so that the project-wide money and number
-formatting (currency, the user's locale) can replace its body in one place.
+One filter for every insights table and the digest, on the project-wide money and number
+formatting (prm.formatting: PRM_CURRENCY, the reader's locale).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import math
 from typing import Any
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
-from django.template.defaultfilters import floatformat
+
+from prm import formatting
 
 register = template.Library()
 
@@ -28,4 +28,6 @@ def insights_number(value: Any, kind: str = "count") -> str:
         raise template.TemplateSyntaxError(f"insights_number: unknown kind {kind!r}")
     if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return MISSING
-    return intcomma(floatformat(value, PLACES[kind]))
+    if kind == "money":
+        return formatting.format_money(value, digits=PLACES[kind])
+    return formatting.format_number(value, PLACES[kind])

@@ -156,7 +156,7 @@ def test_weekly_digest_lands_in_the_outbox_with_the_figures(kpi_world, settings)
     assert message.subject == "PRM weekly insights: 08 Mar - 15 Mar 2026"
     # Members at the end of March (A, B, D), 12-month revenue 3100, +82.4 % against February,
     # one member at risk.
-    assert "Cloud resellers: 3 members, revenue 12m 3,100 (+82.4% vs last month), 1 at risk" in (
+    assert "Cloud resellers: 3 members, revenue 12m $3,100 (+82.4% vs last month), 1 at risk" in (
         message.body
     )
     assert "Partners at risk: 1" in message.body

@@ -9,8 +9,8 @@ from insights.templatetags.insights_format import insights_number
 @pytest.mark.parametrize(
     ("value", "kind", "shown"),
     [
-        (1537456771.94, "money", "1,537,456,772"),
-        (-1234.5, "money", "-1,235"),
+        (1537456771.94, "money", "$1,537,456,772"),
+        (-1234.5, "money", "-$1,235"),
         (1234, "count", "1,234"),
         (25.9259, "percent", "25.9"),
         (0.0, "percent", "0.0"),

@@ -169,7 +169,7 @@ def test_compare_prints_its_figures_with_separators_and_fixed_places(client, man
     # when
     response = client.get(_url("compare", world))
 
-    # then money is whole with thousands separators, counts too, a missing rate a dash
+    # then money is whole with its currency, counts grouped, a missing rate a dash
     table = re.search(r'<table[^>]*id="compare-table".*?</table>', response.content.decode(), re.S)
     cells = {
         row[0]: row[1:]
@@ -179,7 +179,7 @@ def test_compare_prints_its_figures_with_separators_and_fixed_places(client, man
         )
         if row
     }
-    assert cells["Revenue (period)"] == ["1,537,456,772", "0"]  # Large, Small (by name)
+    assert cells["Revenue (period)"] == ["$1,537,456,772", "$0"]  # Large, Small (by name)
     assert cells["Members"] == ["3", "3"]
     assert cells["Open rate (%)"] == ["\N{EN DASH}", "\N{EN DASH}"]
     assert "1537456771" not in table.group(0)
