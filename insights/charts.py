@@ -22,8 +22,11 @@ def _number(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def kpi_lines(kpis: pd.DataFrame, *, column: str, label: str) -> dict[str, Any]:
-    """One line per segment of a KPI over the periods."""
+def kpi_lines(
+    kpis: pd.DataFrame, *, column: str, label: str, money: bool = False
+) -> dict[str, Any]:
+    """One line per segment of a KPI over the periods (`money`: the y axis and tooltips in
+    money, see static/js/app.js)."""
     periods = list(dict.fromkeys(kpis["period"])) if not kpis.empty else []
     datasets = []
     for index, (name, rows) in enumerate(kpis.groupby("segment", sort=False)):
@@ -41,6 +44,7 @@ def kpi_lines(kpis: pd.DataFrame, *, column: str, label: str) -> dict[str, Any]:
         )
     return {
         "type": "line",
+        **({"formats": {"y": "money"}} if money else {}),
         "data": {"labels": periods, "datasets": datasets},
         "options": {
             "interaction": {"mode": "index", "intersect": False},
@@ -77,10 +81,14 @@ def sparkline(values: list[Any]) -> dict[str, Any]:
     }
 
 
-def grouped_bars(labels: list[str], series: dict[str, list[Any]]) -> dict[str, Any]:
-    """Bars per label, one colour per series (segments side by side)."""
+def grouped_bars(
+    labels: list[str], series: dict[str, list[Any]], *, money: bool = False
+) -> dict[str, Any]:
+    """Bars per label, one colour per series (segments side by side); `money` as in
+    kpi_lines."""
     return {
         "type": "bar",
+        **({"formats": {"y": "money"}} if money else {}),
         "data": {
             "labels": labels,
             "datasets": [
@@ -174,6 +182,7 @@ def forecast_bars(forecasts: pd.DataFrame) -> dict[str, Any]:
             "Last 3 months": forecasts["last_quarter"].tolist(),
             "Next 3 months (forecast)": forecasts["next_quarter"].tolist(),
         },
+        money=True,
     )
 
 

@@ -51,7 +51,10 @@ class OverviewView(PeriodMixin, InsightsView):
             "charts": {
                 "members": charts.kpi_lines(kpis, column="members", label="Members"),
                 "revenue": charts.kpi_lines(
-                    kpis, column="revenue_12m_total", label="Revenue, 12 months (members)"
+                    kpis,
+                    column="revenue_12m_total",
+                    label="Revenue, 12 months (members)",
+                    money=True,
                 ),
             },
             "downloads": self.downloads("segment-kpis"),
@@ -144,7 +147,7 @@ class CompareView(PeriodMixin, InsightsView):
             charts={
                 "members": charts.kpi_lines(kpis, column="members", label="Members"),
                 "revenue": charts.kpi_lines(
-                    kpis, column="revenue_12m_total", label="Revenue, 12 months"
+                    kpis, column="revenue_12m_total", label="Revenue, 12 months", money=True
                 ),
                 "rates": charts.grouped_bars(
                     ["Enablement completion %", "Open rate %", "Click rate %"],
