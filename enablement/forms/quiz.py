@@ -39,9 +39,13 @@ EDITOR_MESSAGES = {
     QuizProblemCode.ANSWER_OUT_OF_RANGE: "Mark one of the choices as the right one.",
 }
 
+# A question or choice number: ASCII digits, few of them. A posted "²" or a number of
+# thousands of digits is not one (int() would refuse it with an error, a 500).
+NUMBER = r"[0-9]{1,6}"
+
 _ACTION = re.compile(
-    r"add-question|(?P<verb>remove-question|up|down|add-choice)-(?P<q>\d+)"
-    r"|remove-choice-(?P<cq>\d+)-(?P<c>\d+)"
+    rf"add-question|(?P<verb>remove-question|up|down|add-choice)-(?P<q>{NUMBER})"
+    rf"|remove-choice-(?P<cq>{NUMBER})-(?P<c>{NUMBER})"
 )
 
 
@@ -104,7 +108,9 @@ class QuizEditor:
     # ---- reading the inputs --------------------------------------------------------------
 
     def _read(self, data: Mapping[str, Any]) -> list[Question]:
-        pattern = re.compile(rf"{re.escape(self.prefix)}-(\d+)-(text|answer|choice-(\d+))")
+        pattern = re.compile(
+            rf"{re.escape(self.prefix)}-({NUMBER})-(text|answer|choice-({NUMBER}))"
+        )
         texts: dict[int, str] = {}
         answers: dict[int, str] = {}
         choices: dict[int, dict[int, str]] = {}
@@ -125,7 +131,9 @@ class QuizEditor:
             numbers = sorted(choices.get(number, {}))
             chosen = answers.get(number, "")
             answer = (
-                numbers.index(int(chosen)) if chosen.isdigit() and int(chosen) in numbers else None
+                numbers.index(int(chosen))
+                if re.fullmatch(NUMBER, chosen) and int(chosen) in numbers
+                else None
             )
             questions.append(
                 Question(

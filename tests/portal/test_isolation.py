@@ -146,6 +146,8 @@ NOT_STAFF_ROUTES = {
     # The admin's own sign-in pages: open to anyone, they grant nothing by themselves.
     "admin:login",
     "admin:logout",
+    # A redirect to the static favicon, asked for by browsers before anyone signs in.
+    "favicon",
     *PUBLIC_ROUTES,
 }
 

@@ -3,6 +3,7 @@ a message, never a 500, and nothing written."""
 
 import io
 import zipfile
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -298,7 +299,13 @@ def _content_upload(name: str, content: bytes) -> SimpleUploadedFile:
 
 
 def _content_form(upload: SimpleUploadedFile) -> dict:
-    return {"kind": "document", "title": "Guide", "source": "file", "file": upload}
+    return {
+        "kind": "document",
+        "title": "Guide",
+        "source": "file",
+        "file": upload,
+        "publication": "draft",
+    }
 
 
 @pytest.mark.parametrize("case", BAD_CONTENT_FILES, ids=list(BAD_CONTENT_FILES))
@@ -443,29 +450,40 @@ def test_campaign_form_refuses_bad_input_with_400(client, manager, case):
 
 
 # ---------------------------------------------------------------------------------------
-# Quiz JSON in the learning path's step editor
+# The quiz editor of the learning path's step editor (question by question inputs)
 # ---------------------------------------------------------------------------------------
 
+
+def _quiz_inputs(*questions: tuple[str, list[str], str]) -> dict[str, str]:
+    """The editor's inputs for (question, choices, the right choice's number) triples."""
+    inputs = {}
+    for q, (text, choices, answer) in enumerate(questions):
+        inputs[f"step-quiz-{q}-text"] = text
+        inputs[f"step-quiz-{q}-answer"] = answer
+        for c, choice in enumerate(choices):
+            inputs[f"step-quiz-{q}-choice-{c}"] = choice
+    return inputs
+
+
 BAD_QUIZZES = {
-    "malformed JSON": '[{"question": "Q", ',
-    "an object, not a list": '{"question": "Q", "options": ["a", "b"], "answer_index": 0}',
-    "a string": '"quiz"',
-    "options not a list": '[{"question": "Q", "options": "ab", "answer_index": 0}]',
-    "one option": '[{"question": "Q", "options": ["a"], "answer_index": 0}]',
-    "answer out of range": '[{"question": "Q", "options": ["a", "b"], "answer_index": 7}]',
-    "answer beyond bigint": '[{"question": "Q", "options": ["a", "b"], "answer_index": '
-    + "9" * 30
-    + "}]",
-    "answer a float": '[{"question": "Q", "options": ["a", "b"], "answer_index": 1e309}]',
-    "answer NaN": '[{"question": "Q", "options": ["a", "b"], "answer_index": NaN}]',
-    "answer true": '[{"question": "Q", "options": ["a", "b"], "answer_index": true}]',
-    "question not text": '[{"question": {"a": 1}, "options": ["a", "b"], "answer_index": 0}]',
-    "extra key": '[{"question": "Q", "options": ["a", "b"], "answer_index": 0, "x": 1}]',
-    "enormous nesting": "[" * 100_000 + "]" * 100_000,
-    "deep nesting inside a question": '[{"question": "Q", "options": '
-    + "[" * 50_000
-    + "]" * 50_000
-    + ', "answer_index": 0}]',
+    "a question without text": _quiz_inputs(("  ", ["a", "b"], "0")),
+    "one choice": _quiz_inputs(("Q", ["a"], "0")),
+    "an empty choice": _quiz_inputs(("Q", ["a", " "], "0")),
+    "no right choice marked": _quiz_inputs(("Q", ["a", "b"], "")),
+    "the right choice is no choice": _quiz_inputs(("Q", ["a", "b"], "7")),
+    "the right choice beyond bigint": _quiz_inputs(("Q", ["a", "b"], "9" * 30)),
+    # int() refuses strings of more than 4,300 digits with an error (a 500 if not caught).
+    "the right choice of 5,000 digits": _quiz_inputs(("Q", ["a", "b"], "9" * 5000)),
+    # "²".isdigit() is true, yet int("²") is an error.
+    "the right choice a superscript digit": _quiz_inputs(("Q", ["a", "b"], "²")),
+    "the right choice negative": _quiz_inputs(("Q", ["a", "b"], "-1")),
+    "a good question next to a bad one": _quiz_inputs(
+        ("Q1", ["a", "b"], "1"), ("", ["a", "b"], "0")
+    ),
+    "a question numbered with 4,400 digits": {
+        **_quiz_inputs(("Q", ["a"], "0")),
+        "step-quiz-" + "9" * 4400 + "-text": "Q2",
+    },
 }
 
 
@@ -479,14 +497,41 @@ def test_step_editor_refuses_a_bad_quiz_with_4xx(client, manager, case):
     # when
     response = client.post(
         f"/enablement/paths/{path.pk}/steps/",
-        {"step-content": content.pk, "step-pass_mark": "80", "step-quiz": BAD_QUIZZES[case]},
+        # url-encoded, as htmx posts the editor (multipart caps a field's name at 1 KiB)
+        urlencode({"step-content": content.pk, "step-pass_mark": "80", **BAD_QUIZZES[case]}),
+        content_type="application/x-www-form-urlencoded",
         headers={"HX-Request": "true"},  # the editor posts with htmx; its fragment carries errors
     )
 
     # then
     assert 400 <= response.status_code < 500, response.content[:500]
-    assert response.context["step_form"].errors["quiz"]
+    step_form = response.context["step_form"]
+    assert "Nothing was saved" in str(step_form.non_field_errors())
+    assert step_form.quiz_editor.error_count >= 1
     assert not LearningStep.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "action", ["up-" + "9" * 5000, "remove-choice-0-" + "9" * 5000, "add-choice-²", "nonsense"]
+)
+def test_step_editor_ignores_an_editing_action_it_cannot_read(client, manager, action):
+    # A no-JavaScript button posts quiz-action; a forged one re-renders the editor unchanged.
+    client.force_login(manager)
+    path = LearningPathFactory()
+    content = ContentItemFactory()
+
+    response = client.post(
+        f"/enablement/paths/{path.pk}/steps/",
+        {
+            "step-content": content.pk,
+            **_quiz_inputs(("Q", ["a", "b"], "0")),
+            "step-quiz-action": action,
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code < 500
+    assert [q.text for q in response.context["step_form"].quiz_editor.questions] == ["Q"]
 
 
 # ---------------------------------------------------------------------------------------
