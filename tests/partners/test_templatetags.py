@@ -58,3 +58,51 @@ def test_select_options_marks_selected_and_escapes():
     assert html == (
         '<option value="a">A &amp; co</option>\n<option value="b" selected>&lt;B&gt;</option>'
     )
+
+
+ROW_TEMPLATE = Template("{% load partner_ui %}<tr>{% partner_list_cells partner %}</tr>")
+
+
+@pytest.mark.django_db
+def test_partner_list_cells_show_every_column_escaped():
+    from tests.partners.factories import PartnerFactory
+
+    partner = PartnerFactory(
+        name="Acme <script>",
+        external_id="EXT-1",
+        partner_type="msp",
+        region="emea",
+        country="DE",
+        lifecycle_stage="active",
+        revenue_12m=Decimal("1234567.40"),
+        deals_won_12m=1,
+        engagement_score=Decimal("72.25"),
+        enablement_completion_pct=Decimal("42.5"),
+    )
+    partner.type_short, partner.shown_industries, partner.shown_technologies = "MSP", [], []
+
+    html = ROW_TEMPLATE.render(Context({"partner": partner}))
+
+    assert f'href="/partners/{partner.pk}/"' in html
+    assert "Acme &lt;script&gt;" in html and "<script>" not in html
+    assert "EXT-1" in html and ">MSP</td>" in html
+    assert 'title="Germany">DE</span>' in html and ">EMEA</span>" in html
+    assert "$1,234,567" in html and "1 deal won" in html
+    assert "72.3" in html  # one decimal, half up
+    assert 'style="width: 43%"' in html and "43% enabled" in html
+
+
+@pytest.mark.django_db
+def test_partner_list_cells_show_dashes_for_missing_figures():
+    from tests.partners.factories import PartnerFactory
+
+    partner = PartnerFactory(
+        region="", country="", revenue_12m=None, deals_won_12m=None, engagement_score=None
+    )
+    partner.enablement_completion_pct = None
+    partner.type_short, partner.shown_industries, partner.shown_technologies = "VAR", [], []
+
+    html = ROW_TEMPLATE.render(Context({"partner": partner}))
+
+    assert html.count("text-body-tertiary") == 3  # region, revenue, engagement
+    assert "no deal figures" in html and "enabled" not in html
