@@ -75,7 +75,9 @@ def main() -> None:
                 page = context.new_page()
                 sign_in(page, base, username, password)
                 for name, path in pages:
-                    shoot(page, base, path or first_partner_path(page, base), args.out / f"{name}.png")
+                    shoot(
+                        page, base, path or first_partner_path(page, base), args.out / f"{name}.png"
+                    )
                 context.close()
         finally:
             browser.close()
