@@ -90,22 +90,26 @@ class Queue:
         return rows
 
     def search(self, queryset: QuerySet, text: str) -> QuerySet:
-        """Rows where every word of `text` is in one of the search fields (case-insensitive).
-        Related fields are matched in a subquery, so a row with two matching contacts is
-        listed once (portable SQL: no DISTINCT ON, no full-text search)."""
-        model = queryset.model
-        for word in text.split():
-            matches = Q()
-            for name in self.search_fields:
-                matches |= Q(**{f"{name}__icontains": word})
-            queryset = queryset.filter(pk__in=model._default_manager.filter(matches).values("pk"))
-        return queryset
+        return search_words(queryset, text, self.search_fields)
 
     def state_counts(self, queryset: QuerySet) -> dict[str, int]:
         """How many rows each state holds (of the searched rows): one query."""
         return queryset.order_by().aggregate(
             **{f"count_{s.value}": Count("pk", filter=s.rows) for s in self.states}
         )
+
+
+def search_words(queryset: QuerySet, text: str, fields: Sequence[str]) -> QuerySet:
+    """Rows where every word of `text` is in one of `fields` (case-insensitive). Related
+    fields are matched in a subquery, so a row with two matching contacts is listed once
+    (portable SQL: no DISTINCT ON, no full-text search)."""
+    model = queryset.model
+    for word in text.split():
+        matches = Q()
+        for name in fields:
+            matches |= Q(**{f"{name}__icontains": word})
+        queryset = queryset.filter(pk__in=model._default_manager.filter(matches).values("pk"))
+    return queryset
 
 
 class QueueFilterForm(forms.Form):
@@ -278,13 +282,14 @@ class QueueListMixin:
 
 
 class QueueBulkView:
-    """POST a decision on the selected rows of a queue. Without `confirmed` it answers the
-    confirmation page (the no-JavaScript path); confirmed, it decides every row or none (409
-    with the refused rows), then goes back to the list with its filters and a message with the
-    counts. Subclasses set `queue`, `list_url_name`, `queue_rows()`, `row_label(row)` and
-    `decide(row, action, reason)`."""
+    """A decision on the selected rows of a queue. GET (a row's action link without
+    JavaScript) and an unconfirmed POST (the bulk buttons without JavaScript) answer the
+    confirmation page; a confirmed POST decides every row or none (409 with the refused
+    rows), then goes back to the list with its filters and a message with the counts.
+    Subclasses set `queue`, `list_url_name`, `list_view_class`, `queue_rows()`,
+    `row_label(row)` and `decide(row, action, reason)`."""
 
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
     queue: Queue
     list_url_name: str
     list_view_class: type  # the queue's list page (a QueueListMixin view)
@@ -298,29 +303,32 @@ class QueueBulkView:
     def decide(self, row: Any, action: QueueAction, reason: str) -> None:
         raise NotImplementedError
 
-    def _back(self, request: HttpRequest) -> str:
-        return queue_list_url(self.list_url_name, request.POST)
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return self._answer(request, request.GET, may_decide=False)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        form = QueueBulkForm(request.POST, queue=self.queue)
+        return self._answer(request, request.POST, may_decide=True)
+
+    def _answer(self, request: HttpRequest, params: QueryDict, *, may_decide: bool):
+        form = QueueBulkForm(params, queue=self.queue)
         if not form.is_valid():
             for name, errors in form.errors.items():
                 label = "Selection" if name == "ids" else name.capitalize()
                 messages.error(request, f"{label}: {' '.join(errors)}")
-            return self.list_response(request, status=400)
+            return self.list_response(request, params, status=400)
         action = self.queue.action(form.cleaned_data["action"])
         ids, reason = form.cleaned_data["ids"], form.cleaned_data["reason"]
-        if not form.cleaned_data["confirmed"]:
+        if not (may_decide and form.cleaned_data["confirmed"]):
             rows = list(self.queue_rows().filter(pk__in=ids).order_by(*self.queue.ordering))
             return confirm_page(
                 request,
                 queue=self.queue,
                 action=action,
                 post_url=request.path,
-                back_url=self._back(request),
+                back_url=queue_list_url(self.list_url_name, params),
                 items=[self.row_label(row) for row in rows],
-                ids=ids,
-                kept=kept_parameters(request.POST),
+                ids=[row.pk for row in rows],
+                kept=kept_parameters(params),
                 reason=reason,
             )
         try:
@@ -337,13 +345,15 @@ class QueueBulkView:
                 f"Nothing was {action.done}: {len(refused.refused)} of the {len(ids)} selected "
                 f"{self.queue.noun_plural} cannot be {action.done} ({refused}).",
             )
-            return self.list_response(request, status=409)
+            return self.list_response(request, params, status=409)
         noun = self.queue.noun if count == 1 else self.queue.noun_plural
         messages.success(request, f"{count} {noun} {action.done}.")
-        return redirect(self._back(request))
+        return redirect(queue_list_url(self.list_url_name, params))
 
-    def list_response(self, request: HttpRequest, *, status: int) -> HttpResponse:
-        return queue_list_response(request, view_class=self.list_view_class, status=status)
+    def list_response(self, request: HttpRequest, params: QueryDict, *, status: int):
+        return queue_list_response(
+            request, view_class=self.list_view_class, params=params, status=status
+        )
 
 
 def queue_list_url(url_name: str, params: QueryDict) -> str:
@@ -352,12 +362,15 @@ def queue_list_url(url_name: str, params: QueryDict) -> str:
     return reverse(url_name) + (f"?{kept}" if kept else "")
 
 
-def queue_list_response(request: HttpRequest, *, view_class: type, status: int) -> HttpResponse:
-    """The queue page (a QueueListMixin view) as a POST form came from (its state, search and
-    page), with the messages of this request: how a refused decision is answered."""
+def queue_list_response(
+    request: HttpRequest, *, view_class: type, params: QueryDict, status: int
+) -> HttpResponse:
+    """The queue page (a QueueListMixin view) as the form came from (the state, search and
+    page of `params`), with the messages of this request: how a refused decision is
+    answered."""
     # The list reads its filters from the query string (and its pagination links keep
     # them): give it the ones the form carried.
-    request.GET = QueryDict(kept_parameters(request.POST))
+    request.GET = QueryDict(kept_parameters(params))
     view = view_class()
     view.setup(request)
     return view.render_to_response(view.get_context_data(), status=status)

@@ -161,8 +161,8 @@ def _decide(partner: Partner, action: QueueAction, reason: str, by) -> None:
 
 
 class ApplicationBulkView(StaffRequiredMixin, QueueBulkView, View):
-    """POST: approve or decline the selected applications, all or none (409 if one of them
-    is no longer pending)."""
+    """Approve or decline the selected applications, all or none (409 if one of them is no
+    longer pending); GET or unconfirmed, the confirmation page."""
 
     queue = APPLICATION_QUEUE
     list_url_name = "portal:applications"
@@ -211,7 +211,9 @@ class ApplicationDecideView(StaffRequiredMixin, View):
             _decide(partner, self.action, form.cleaned_data["reason"], request.user)
         except ValidationError as error:
             messages.error(request, f"{partner.name}: {' '.join(error.messages)}")
-            return queue_list_response(request, view_class=ApplicationListView, status=409)
+            return queue_list_response(
+                request, view_class=ApplicationListView, params=request.POST, status=409
+            )
         if self.action.value == "approve":
             messages.success(
                 request,

@@ -46,19 +46,24 @@
     var items = modalElement.querySelector("[data-queue-modal-items]");
     ids.replaceChildren();
     items.replaceChildren();
+    function addId(value) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "ids";
+      input.value = value;
+      ids.appendChild(input);
+    }
     if (data.queueConfirm === "bulk") {
       var checked = rows().filter(function (box) { return box.checked; });
       if (!checked.length) return true;
       checked.forEach(function (box) {
-        var input = document.createElement("input");
-        input.type = "hidden";
-        input.name = "ids";
-        input.value = box.value;
-        ids.appendChild(input);
+        addId(box.value);
         var item = document.createElement("li");
         item.textContent = rowLabel(box);
         items.appendChild(item);
       });
+    } else if (data.queueIds) {
+      addId(data.queueIds);
     }
     form.action = data.queueUrl;
     modalElement.querySelector("[data-queue-modal-action]").value = data.queueAction;
