@@ -65,9 +65,16 @@
     } else if (data.queueIds) {
       addId(data.queueIds);
     }
+    var title = data.queueTitle;
+    var bulk = trigger.closest("[data-queue-bulk]");
+    if (bulk) {
+      var count = ids.children.length;
+      title = data.queueLabel + " " + count + " " +
+        (count === 1 ? bulk.dataset.noun : bulk.dataset.nounPlural) + "?";
+    }
     form.action = data.queueUrl;
     modalElement.querySelector("[data-queue-modal-action]").value = data.queueAction;
-    modalElement.querySelector("[data-queue-modal-title]").textContent = data.queueTitle;
+    modalElement.querySelector("[data-queue-modal-title]").textContent = title;
     modalElement.querySelector("[data-queue-modal-note]").textContent = data.queueNote || "";
     var reason = modalElement.querySelector("[data-queue-modal-reason]");
     reason.hidden = !data.queueReason;
