@@ -320,13 +320,23 @@ class QueueBulkView:
         ids, reason = form.cleaned_data["ids"], form.cleaned_data["reason"]
         if not (may_decide and form.cleaned_data["confirmed"]):
             rows = list(self.queue_rows().filter(pk__in=ids).order_by(*self.queue.ordering))
+            open_ids = set(
+                self.queue_rows()
+                .filter(self.queue.open_rows, pk__in=ids)
+                .values_list("pk", flat=True)
+            )
             return confirm_page(
                 request,
                 queue=self.queue,
                 action=action,
                 post_url=request.path,
                 back_url=queue_list_url(self.list_url_name, params),
-                items=[self.row_label(row) for row in rows],
+                # A row decided meanwhile stays in the list (confirming it answers 409).
+                items=[
+                    self.row_label(row)
+                    + ("" if row.pk in open_ids else " (already decided, refused)")
+                    for row in rows
+                ],
                 ids=[row.pk for row in rows],
                 kept=kept_parameters(params),
                 reason=reason,

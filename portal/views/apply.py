@@ -8,7 +8,7 @@ import logging
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
 from django.views.generic import FormView, TemplateView, View
@@ -129,7 +129,6 @@ def application_rows():
             "technologies",
             Prefetch("contacts", queryset=Contact.objects.order_by("-is_partner_admin", "id")),
         )
-        .annotate(contact_count=Count("contacts", distinct=True))
     )
 
 
@@ -144,6 +143,13 @@ class ApplicationListView(StaffRequiredMixin, QueueListMixin, TemplateView):
 
     def queue_rows(self):
         return application_rows()
+
+    def decorate_page(self, rows: list[Partner]) -> list[Partner]:
+        # From the prefetched contacts: an annotation would make the counts and the
+        # paginator's count GROUP BY subqueries.
+        for row in rows:
+            row.contact_count = len(row.contacts.all())
+        return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -192,7 +198,7 @@ class ApplicationDecideView(StaffRequiredMixin, View):
             action=self.action,
             post_url=request.path,
             back_url=queue_list_url("portal:applications", params),
-            items=[partner.name],
+            items=[partner.name] if partner.lifecycle_stage == LifecycleStage.APPLICANT else [],
             kept=kept_parameters(params),
             reason_form=form,
             status=status,

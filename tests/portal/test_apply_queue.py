@@ -166,6 +166,22 @@ class TestConfirmations:
         assert body.count('name="ids"') == 2 and 'name="confirmed" value="1"' in body
         assert stage(first) == stage(second) == LifecycleStage.APPLICANT
 
+    def test_the_confirm_page_of_a_decided_application_offers_nothing(self, staff, manager):
+        partner = applicant("Northwind")
+        onboarding.partner_application_approve(partner=partner, by=manager)
+        response = staff.get(reverse("portal:application-reject", args=[partner.pk]))
+        body = response.content.decode()
+        assert "None of the selected applications is in the queue any more." in body
+        assert re.search(r'<button class="btn btn-danger" type="submit" disabled>', body)
+
+    def test_the_bulk_confirm_page_marks_a_row_decided_meanwhile(self, staff, manager):
+        waiting, decided = applicant("Waiting Co"), applicant("Decided Co")
+        onboarding.partner_application_approve(partner=decided, by=manager)
+        response = staff.post(BULK, {"ids": [waiting.pk, decided.pk], "action": "reject"})
+        body = response.content.decode()
+        assert "Decided Co (already decided, refused)" in body
+        assert "Waiting Co</li>" in body
+
     def test_posts_need_the_csrf_token(self, manager):
         partner = applicant("Northwind")
         client = Client(enforce_csrf_checks=True)
