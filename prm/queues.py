@@ -145,7 +145,7 @@ class RowIdsField(forms.Field):
         ids = []
         for item in value:
             text = str(item)
-            if not (text.isascii() and text.isdigit() and 0 < len(text) < 19):
+            if not (text.isascii() and text.isdigit() and 0 < len(text) < 19 and int(text)):
                 raise ValidationError(
                     self.error_messages["invalid"], code="invalid", params={"value": text[:20]}
                 )
