@@ -59,7 +59,7 @@ def test_approve_asks_in_a_modal_and_bulk_decline_takes_a_reason(manager_page, s
         assert partner.attributes["application"]["reason"] == "Outside our regions."
 
 
-def test_a_tier_change_is_rejected_from_its_queue(manager_page):
+def test_a_tier_change_is_rejected_from_its_queue(manager_page, screenshot):
     page = manager_page
     partner = PartnerFactory(name="Northwind", tier=tier("silver"))
     change = TierChange.objects.create(
@@ -70,6 +70,13 @@ def test_a_tier_change_is_rejected_from_its_queue(manager_page):
         source=TierChangeSource.SCHEDULE,
     )
     page.goto(f"{page.live_server_url}/partners/tiers/changes/?q=north")
+    screenshot("queue-tier-changes")
+    # the link the modal stands in for is the confirmation page
+    href = page.locator(f"#queue-change-{change.pk}").get_by_role("link", name="Reject")
+    page.goto(page.live_server_url + href.get_attribute("href"))
+    expect(page.get_by_role("heading", name="Reject Northwind (Silver → Gold)?")).to_be_visible()
+    screenshot("queue-confirm-page")
+    page.go_back()
     page.locator(f"#queue-change-{change.pk}").get_by_role("link", name="Reject").click()
     modal = page.locator("#queue-confirm")
     expect(modal.get_by_role("heading")).to_have_text("Reject Northwind?")
