@@ -75,6 +75,11 @@ urlpatterns = [
     path("apply/thanks/", apply_views.ApplyThanksView.as_view(), name="apply-thanks"),
     path("applications/", apply_views.ApplicationListView.as_view(), name="applications"),
     path(
+        "applications/bulk/",
+        apply_views.ApplicationBulkView.as_view(),
+        name="applications-bulk",
+    ),
+    path(
         "applications/<int:pk>/approve/",
         apply_views.ApproveView.as_view(),
         name="application-approve",

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,9 +20,16 @@ from django.views.generic import TemplateView
 from partners import tiers
 from partners.access import StaffRequiredMixin
 from partners.models import TierChange, TierChangeSource, TierChangeStatus
-from partners.tiers.filters import TierChangeFilterSet
+from partners.tiers.filters import TIER_CHANGE_SEARCH_FIELDS, TierChangeFilterSet
 from partners.tiers.forms import REQUIREMENT_LABELS, TierForm, WhatIfForm
 from prm.formatting import format_money, format_number, format_percent
+from prm.queues import (
+    Queue,
+    QueueAction,
+    QueueBulkView,
+    QueueListMixin,
+    QueueState,
+)
 
 NAV = "tiers"
 PENDING_PER_PAGE = 20
@@ -192,6 +200,80 @@ class TierChangeApproveView(TierChangeDecideView):
 class TierChangeRejectView(TierChangeDecideView):
     decide = staticmethod(tiers.tier_change_reject)
     verb = "rejected"
+
+
+TIER_CHANGE_QUEUE = Queue(
+    noun="tier change",
+    noun_plural="tier changes",
+    states=(
+        QueueState("pending", "Pending", Q(status=TierChangeStatus.PENDING), is_open=True),
+        QueueState("applied", "Applied", Q(status=TierChangeStatus.APPLIED)),
+        QueueState("rejected", "Rejected", Q(status=TierChangeStatus.REJECTED)),
+        QueueState("superseded", "Superseded", Q(status=TierChangeStatus.SUPERSEDED)),
+    ),
+    search_fields=TIER_CHANGE_SEARCH_FIELDS,
+    actions=(
+        QueueAction(
+            "approve",
+            "Approve",
+            "approved",
+            note="The partner moves now; a change whose partner is no longer on the tier it "
+            "starts from is marked superseded instead.",
+        ),
+        QueueAction(
+            "reject",
+            "Reject",
+            "rejected",
+            note="The partner keeps its tier, and the same move is not proposed again while "
+            "this is its latest decision.",
+            danger=True,
+        ),
+    ),
+    search_label="Partner name or id",
+    nav=NAV,
+)
+
+
+class TierChangeQueueView(StaffRequiredMixin, QueueListMixin, TemplateView):
+    """The tier changes queue: newest first, pending by default, searchable by partner;
+    approve or reject one, or the selected ones."""
+
+    template_name = "tiers/changes.html"
+    queue = TIER_CHANGE_QUEUE
+    list_url_name = "tiers:changes"
+    bulk_url_name = "tiers:changes-bulk"
+
+    def queue_rows(self):
+        return tiers.tier_change_list()
+
+    def decorate_page(self, rows: list) -> list:
+        return _with_reasons(rows)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "nav": NAV}
+
+
+class TierChangeBulkView(StaffRequiredMixin, QueueBulkView, View):
+    """Approve or reject the selected tier changes, all or none (409 if one of them is no
+    longer pending); GET or unconfirmed, the confirmation page."""
+
+    queue = TIER_CHANGE_QUEUE
+    list_url_name = "tiers:changes"
+    list_view_class = TierChangeQueueView
+
+    def queue_rows(self):
+        return tiers.tier_change_list()
+
+    def row_label(self, change: TierChange) -> str:
+        before = change.from_tier.name if change.from_tier else "No tier"
+        after = change.to_tier.name if change.to_tier else "No tier"
+        return f"{change.partner.name} ({before} → {after})"
+
+    def decide(self, change: TierChange, action: QueueAction, reason: str) -> None:
+        if action.value == "approve":
+            tiers.tier_change_approve(change=change, user=self.request.user)
+        else:
+            tiers.tier_change_reject(change=change, user=self.request.user)
 
 
 class TierEvaluateView(StaffRequiredMixin, View):

@@ -85,12 +85,17 @@ class ApplicationForm(forms.Form):
         }
 
 
+# Sent when a manager declines without a reason of their own.
+DEFAULT_REJECT_REASON = "The program is not adding partners with your company's profile right now."
+
+
 class RejectForm(forms.Form):
-    """A manager's reason for declining an application (it is e-mailed to the applicant)."""
+    """A manager's optional reason for declining an application (it is e-mailed to the
+    applicant; without one the applicant gets DEFAULT_REJECT_REASON)."""
 
     reason = forms.CharField(
+        required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reason (sent to the applicant)",
-        error_messages={"required": "Say why the application is declined."},
+        label="Reason (optional, sent to the applicant)",
     )

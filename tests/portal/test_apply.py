@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from partners.models import Contact, LifecycleStage, Partner
+from portal.forms.apply import DEFAULT_REJECT_REASON
 from segments import services as segment_services
 from segments.models import Membership
 from tests.partners.factories import ContactFactory, IndustryFactory, PartnerFactory
@@ -226,13 +227,13 @@ class TestApplicationsPage:
         assert response.status_code == 200
         assert not response.wsgi_request.user.is_authenticated
 
-    def test_decline_needs_a_reason_and_then_churns_and_tells_the_applicant(
+    def test_decline_churns_and_tells_the_applicant_the_reason(
         self, client, manager, applicant, django_capture_on_commit_callbacks
     ):
         client.force_login(manager)
-        response = client.post(reject(applicant.pk), {"reason": ""})
+        response = client.post(reject(applicant.pk), {"reason": "x" * 2001})
         assert response.status_code == 400
-        assert "reason" in response.context["reject_form"].errors
+        assert "reason" in response.context["reason_form"].errors
         applicant.refresh_from_db()
         assert applicant.lifecycle_stage == LifecycleStage.APPLICANT
         with django_capture_on_commit_callbacks(execute=True):
@@ -242,6 +243,17 @@ class TestApplicationsPage:
         assert applicant.lifecycle_stage == LifecycleStage.CHURNED
         assert "Not in our regions yet." in mail.outbox[0].body
         assert applicant not in client.get(APPLICATIONS).context["applicants"]
+
+    def test_decline_without_a_reason_sends_the_default_one(
+        self, client, manager, applicant, django_capture_on_commit_callbacks
+    ):
+        client.force_login(manager)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reject(applicant.pk), {"reason": ""})
+        assert response.status_code == 302
+        applicant.refresh_from_db()
+        assert applicant.lifecycle_stage == LifecycleStage.CHURNED
+        assert DEFAULT_REJECT_REASON in mail.outbox[0].body
 
     def test_deciding_twice_shows_a_message_and_changes_nothing(self, client, manager, applicant):
         client.force_login(manager)
