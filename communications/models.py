@@ -39,21 +39,6 @@ class Recurrence(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
 
 
-class Reentry(models.TextChoices):
-    """How often a triggered campaign greets a partner that leaves its segment and joins again."""
-
-    ONCE = "once", "Once per partner, ever"
-    EVERY_JOIN = "every_join", "Every time the partner joins"
-    PER_DAYS = "per_days", "At most once per partner in a number of days"
-
-
-# The frequency cap's window (communications.dispatch.freeze), and a triggered campaign's
-# default re-entry window: a partner that drops out of a segment and back in within a week
-# is not welcomed twice.
-FREQUENCY_WINDOW_DAYS = 7
-MAX_REENTRY_DAYS = 3650
-
-
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SCHEDULED = "scheduled", "Scheduled"
@@ -104,18 +89,6 @@ class Campaign(models.Model):
         related_name="triggered_campaigns",
     )
     trigger_delay_minutes = models.PositiveIntegerField(default=0)
-    reentry = models.CharField(
-        max_length=10,
-        choices=Reentry.choices,
-        default=Reentry.PER_DAYS,
-        help_text="Triggered campaigns: whether a partner that joins the segment again gets it "
-        "again.",
-    )
-    reentry_days = models.PositiveSmallIntegerField(
-        default=FREQUENCY_WINDOW_DAYS,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_REENTRY_DAYS)],
-        help_text="For reentry=per_days: at most one greeting per partner in this many days.",
-    )
     ends_at = models.DateTimeField(null=True, blank=True)
     next_occurrence_at = models.DateTimeField(null=True, blank=True, db_index=True)
     status = models.CharField(

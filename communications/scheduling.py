@@ -2,7 +2,7 @@
 and the occurrences a partner's joining a segment starts.
 
 An occurrence is one sending; its `key` (the scheduled moment, or partner, segment and
-join number of a join) is unique per campaign, so a repeated or concurrent tick creates nothing
+day of a join) is unique per campaign, so a repeated or concurrent tick creates nothing
 twice. Freezing an occurrence's recipients and sending are the dispatcher's work.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from communications.models import (
@@ -22,10 +22,8 @@ from communications.models import (
     CampaignOccurrence,
     CampaignStatus,
     Recurrence,
-    Reentry,
     ScheduleKind,
 )
-from segments.models import MembershipEvent, MembershipEventKind
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +44,9 @@ def occurrence_key(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat()
 
 
-def join_occurrence_key(*, partner_id: int, segment_id: int, join_number: int) -> str:
-    """The key of a segment-join occurrence: one per partner, segment and join (the partner's
-    n-th join of the segment, counted in its membership history), so the same join signalled
-    twice adds nothing while a later re-join is a join of its own."""
-    return f"join:{partner_id}:{segment_id}:{join_number}"
+def join_occurrence_key(*, partner_id: int, segment_id: int, day: dt.date) -> str:
+    """The key of a segment-join occurrence: one per partner, segment and day."""
+    return f"join:{partner_id}:{segment_id}:{day.isoformat()}"
 
 
 def campaign_next_occurrence(*, campaign: Campaign, after: dt.datetime) -> dt.datetime | None:
@@ -154,20 +150,10 @@ def occurrences_create_for_joins(
     *, segment_id: int, partner_ids: Iterable[int], now: dt.datetime | None = None
 ) -> int:
     """Partners joined a segment: for each triggered campaign on it (scheduled, or paused,
-    which holds the occurrences until resumed) create one occurrence per partner the
-    campaign's re-entry setting lets in, due trigger_delay_minutes from now:
-
-    - once: a partner it ever greeted (an occurrence of the campaign for the partner) is
-      not greeted again;
-    - per_days (the default, over the frequency cap's week): not again within reentry_days
-      of the partner's last occurrence;
-    - every_join: every join.
-
-    Keyed by partner, segment and join number, so a repeated signal adds nothing. Set-based:
-    one query for the join numbers, per campaign one for the partners it already greeted and
-    bulk INSERT … ON CONFLICT DO NOTHING; each campaign's check and insert hold its row
-    locked, so two workers handling joins at once cannot both pass the check. Returns the
-    number of occurrences offered."""
+    which holds the occurrences until resumed) create one occurrence per partner, due
+    trigger_delay_minutes from now, keyed by partner, segment and day so a repeated signal
+    or a re-join on the same day adds nothing. Set-based (bulk INSERT … ON CONFLICT DO
+    NOTHING); returns the number of occurrences offered."""
     partner_ids = sorted(set(partner_ids))
     if not partner_ids:
         return 0
@@ -179,41 +165,26 @@ def occurrences_create_for_joins(
             status__in=[CampaignStatus.SCHEDULED, CampaignStatus.PAUSED],
         )
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .values_list("id", "trigger_delay_minutes", "reentry", "reentry_days")
+        .values_list("id", "trigger_delay_minutes")
     )
     if not campaigns:
         return 0
-    join_numbers = _join_numbers(segment_id=segment_id, partner_ids=partner_ids)
+    day = timezone.localdate(now)
     offered = 0
-    for campaign_id, delay_minutes, reentry, reentry_days in campaigns:
+    for campaign_id, delay_minutes in campaigns:
         due_at = now + dt.timedelta(minutes=delay_minutes)
-        with transaction.atomic():
-            # Serialises join handling per campaign (SQLite: the write lock does).
-            list(Campaign.objects.select_for_update().filter(id=campaign_id).values_list("id"))
-            for start in range(0, len(partner_ids), JOIN_INSERT_BATCH_SIZE):
-                batch = partner_ids[start : start + JOIN_INSERT_BATCH_SIZE]
-                greeted = _greeted_partner_ids(
+        for start in range(0, len(partner_ids), JOIN_INSERT_BATCH_SIZE):
+            rows = [
+                CampaignOccurrence(
                     campaign_id=campaign_id,
-                    partner_ids=batch,
-                    reentry=reentry,
-                    since=now - dt.timedelta(days=reentry_days),
+                    key=join_occurrence_key(partner_id=partner_id, segment_id=segment_id, day=day),
+                    partner_id=partner_id,
+                    due_at=due_at,
                 )
-                rows = [
-                    CampaignOccurrence(
-                        campaign_id=campaign_id,
-                        key=join_occurrence_key(
-                            partner_id=partner_id,
-                            segment_id=segment_id,
-                            join_number=join_numbers.get(partner_id, 0),
-                        ),
-                        partner_id=partner_id,
-                        due_at=due_at,
-                    )
-                    for partner_id in batch
-                    if partner_id not in greeted
-                ]
-                CampaignOccurrence.objects.bulk_create(rows, ignore_conflicts=True)
-                offered += len(rows)
+                for partner_id in partner_ids[start : start + JOIN_INSERT_BATCH_SIZE]
+            ]
+            CampaignOccurrence.objects.bulk_create(rows, ignore_conflicts=True)
+            offered += len(rows)
     logger.info(
         "segment %s: %s join occurrences offered to %s triggered campaigns",
         segment_id,
@@ -221,35 +192,3 @@ def occurrences_create_for_joins(
         len(campaigns),
     )
     return offered
-
-
-def _join_numbers(*, segment_id: int, partner_ids: list[int]) -> dict[int, int]:
-    """How many times each partner has joined the segment (its membership history)."""
-    numbers: dict[int, int] = {}
-    for start in range(0, len(partner_ids), JOIN_INSERT_BATCH_SIZE):
-        numbers.update(
-            MembershipEvent.objects.filter(
-                segment_id=segment_id,
-                kind=MembershipEventKind.JOINED,
-                partner_id__in=partner_ids[start : start + JOIN_INSERT_BATCH_SIZE],
-            )
-            .values("partner_id")
-            .annotate(joins=Count("id"))
-            .values_list("partner_id", "joins")
-        )
-    return numbers
-
-
-def _greeted_partner_ids(
-    *, campaign_id: int, partner_ids: list[int], reentry: str, since: dt.datetime
-) -> set[int]:
-    """The partners the re-entry setting keeps out: greeted ever (once) or since `since`
-    (per_days); nobody for every_join."""
-    if reentry == Reentry.EVERY_JOIN:
-        return set()
-    occurrences = CampaignOccurrence.objects.filter(
-        campaign_id=campaign_id, partner_id__in=partner_ids
-    )
-    if reentry != Reentry.ONCE:
-        occurrences = occurrences.filter(created_at__gte=since)
-    return set(occurrences.values_list("partner_id", flat=True).distinct())

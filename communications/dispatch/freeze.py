@@ -12,7 +12,6 @@ from django.utils import timezone
 from communications import selectors
 from communications.dispatch.common import setting
 from communications.models import (
-    FREQUENCY_WINDOW_DAYS,
     CampaignOccurrence,
     CampaignStatus,
     Channel,
@@ -24,7 +23,7 @@ from communications.models import (
 # Freezes are serialised (pg_advisory_xact_lock), so each one sees the messages the
 # previous one queued and the frequency cap holds across campaigns.
 FREEZE_LOCK_KEY = 0x50524D_46525A  # "PRM" "FRZ"
-CAP_WINDOW = dt.timedelta(days=FREQUENCY_WINDOW_DAYS)
+CAP_WINDOW = dt.timedelta(days=7)
 
 
 def _topic_opted_out_sql(*, topic: str) -> tuple[str, list]:

@@ -15,12 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communications.models import (
-    FREQUENCY_WINDOW_DAYS,
-    MAX_REENTRY_DAYS,
     Campaign,
     Channel,
     Recurrence,
-    Reentry,
     ScheduleKind,
     Survey,
     Topic,
@@ -202,27 +199,6 @@ class CampaignForm(forms.Form):
         required=False,
         help_text="0 sends as soon as the partner joins.",
     )
-    reentry = forms.ChoiceField(
-        label="A partner that joins again",
-        choices=[
-            (Reentry.PER_DAYS, "Gets it again only after a number of days"),
-            (Reentry.ONCE, "Never gets it again (once per partner)"),
-            (Reentry.EVERY_JOIN, "Gets it again on every join"),
-        ],
-        initial=Reentry.PER_DAYS,
-        required=False,
-        help_text="A partner can drop out of a segment and back in (a figure dips, a tag is "
-        "re-imported); by default it is not greeted twice within the frequency window.",
-    )
-    reentry_days = forms.IntegerField(
-        label="Days before it can be sent again",
-        min_value=1,
-        max_value=MAX_REENTRY_DAYS,
-        initial=FREQUENCY_WINDOW_DAYS,
-        required=False,
-        help_text=f'{FREQUENCY_WINDOW_DAYS} = the frequency window. Only for "after a number '
-        'of days".',
-    )
     ends_at = forms.DateTimeField(
         label="Ends", required=False, widget=_datetime_input(), help_text="Optional."
     )
@@ -299,8 +275,6 @@ class CampaignForm(forms.Form):
             "recurrence_day": campaign.recurrence_day,
             "trigger_segment": campaign.trigger_segment,
             "trigger_delay_minutes": campaign.trigger_delay_minutes,
-            "reentry": campaign.reentry,
-            "reentry_days": campaign.reentry_days,
             "ends_at": _wall_clock(campaign.ends_at, zone),
             "is_system": campaign.is_system,
             "has_survey": survey is not None,
@@ -380,12 +354,6 @@ class CampaignForm(forms.Form):
             "trigger_delay_minutes": (data.get("trigger_delay_minutes") or 0)
             if kind == ScheduleKind.TRIGGERED
             else 0,
-            "reentry": (data.get("reentry") or Reentry.PER_DAYS)
-            if kind == ScheduleKind.TRIGGERED
-            else Reentry.PER_DAYS,
-            "reentry_days": (data.get("reentry_days") or FREQUENCY_WINDOW_DAYS)
-            if kind == ScheduleKind.TRIGGERED
-            else FREQUENCY_WINDOW_DAYS,
             "ends_at": _in_zone(data.get("ends_at"), zone)
             if kind in (ScheduleKind.RECURRING, ScheduleKind.TRIGGERED)
             else None,
@@ -430,15 +398,7 @@ class CampaignForm(forms.Form):
                     self["starts_at"],
                 ],
             ),
-            (
-                ScheduleKind.TRIGGERED,
-                [
-                    self["trigger_segment"],
-                    self["trigger_delay_minutes"],
-                    self["reentry"],
-                    self["reentry_days"],
-                ],
-            ),
+            (ScheduleKind.TRIGGERED, [self["trigger_segment"], self["trigger_delay_minutes"]]),
         ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from communications.models import MAX_REENTRY_DAYS, Campaign, Recurrence, Reentry, ScheduleKind
+from communications.models import Campaign, Recurrence, ScheduleKind
 from communications.scheduling import timezone_or_none
 from communications.templating import template_errors
 from partners.models import ContactRole
@@ -29,8 +29,6 @@ CAMPAIGN_FIELDS = (
     "recurrence_day",
     "trigger_segment",
     "trigger_delay_minutes",
-    "reentry",
-    "reentry_days",
     "ends_at",
     "is_system",
 )
@@ -127,11 +125,6 @@ def campaign_errors(
         add("recurrence_day", "expected a day from 1 to 28")
     if kind == ScheduleKind.TRIGGERED and campaign.trigger_segment_id is None:
         add("trigger_segment", "a triggered campaign needs the segment whose joiners it greets")
-    if campaign.reentry not in Reentry.values:
-        add("reentry", f"expected one of {', '.join(Reentry.values)}")
-    days = campaign.reentry_days
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_REENTRY_DAYS:
-        add("reentry_days", f"expected a whole number of days from 1 to {MAX_REENTRY_DAYS}")
     if campaign.ends_at is not None:
         if "ends_at" in changed and campaign.ends_at <= now:
             add("ends_at", "the end is in the past")

@@ -13,7 +13,6 @@ from communications.models import (
     MessageStatus,
     OccurrenceStatus,
     Recurrence,
-    Reentry,
     ScheduleKind,
 )
 from communications.scheduling import timezone_or_none
@@ -83,7 +82,7 @@ def schedule_summary(campaign: Campaign) -> str:
         segment = campaign.trigger_segment.name if campaign.trigger_segment else "a segment"
         delay = campaign.trigger_delay_minutes
         after = f", {delay} min after joining" if delay else ""
-        return f"When a partner joins {segment}{after}; {reentry_summary(campaign)}"
+        return f"When a partner joins {segment}{after}"
     at = campaign.recurrence_time.strftime("%H:%M") if campaign.recurrence_time else "—"
     if campaign.recurrence == Recurrence.WEEKLY and campaign.recurrence_weekday is not None:
         day = dict(WEEKDAYS).get(campaign.recurrence_weekday, "?")
@@ -93,17 +92,6 @@ def schedule_summary(campaign: Campaign) -> str:
     if campaign.recurrence == Recurrence.DAILY:
         return f"Daily at {at} ({zone_name})"
     return "Recurring (incomplete)"
-
-
-@register.filter
-def reentry_summary(campaign: Campaign) -> str:
-    """What a triggered campaign does when a partner joins its segment again."""
-    if campaign.reentry == Reentry.ONCE:
-        return "once per partner"
-    if campaign.reentry == Reentry.EVERY_JOIN:
-        return "again on every join"
-    days = campaign.reentry_days
-    return f"at most once per partner in {days} day{'s' if days != 1 else ''}"
 
 
 @register.filter

@@ -290,7 +290,7 @@ class TestSegmentJoinTrigger:
         occurrence = CampaignOccurrence.objects.get()
         assert occurrence.campaign == welcome
         assert occurrence.partner == joiner
-        assert occurrence.key == f"join:{joiner.pk}:{segment.pk}:1"  # its first join
+        assert occurrence.key == f"join:{joiner.pk}:{segment.pk}:{timezone.localdate()}"
         delay = dt.timedelta(minutes=90)
         assert before + delay <= occurrence.due_at <= timezone.now() + delay
 
