@@ -1,0 +1,165 @@
+"""Re-entry of triggered campaigns: whether a partner that leaves and re-joins the trigger
+segment is greeted again (issue 16, item 7 and the re-entry setting)."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from communications.models import CampaignOccurrence, CampaignStatus, Reentry, ScheduleKind
+from communications.scheduling import occurrences_create_for_joins
+from segments.services import segment_evaluate
+from tests.communications.factories import CampaignFactory
+from tests.partners.factories import PartnerFactory
+from tests.segments.factories import SegmentFactory
+
+pytestmark = pytest.mark.django_db
+
+DAY = dt.timedelta(days=1)
+
+
+def welcome(segment, **fields):
+    return CampaignFactory(
+        schedule_kind=ScheduleKind.TRIGGERED,
+        trigger_segment=segment,
+        status=CampaignStatus.SCHEDULED,
+        **fields,
+    )
+
+
+def join(segment, partner, now):
+    return occurrences_create_for_joins(segment_id=segment.pk, partner_ids=[partner.pk], now=now)
+
+
+def test_a_partner_rejoining_on_another_day_inside_the_frequency_window_is_not_greeted_again(
+    django_capture_on_commit_callbacks,
+):
+    # given: the partner joined (through an evaluation) and got the welcome, then left
+    segment = SegmentFactory(rule={"field": "region", "op": "eq", "value": "emea"})
+    partner = PartnerFactory(region="emea")
+    campaign = welcome(segment)
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_evaluate(segment_id=segment.pk)
+    assert campaign.occurrences.count() == 1
+    partner.region = "na"
+    partner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_evaluate(segment_id=segment.pk)
+
+    # when: it re-joins three days later, inside the 7-day frequency window
+    join(segment, partner, timezone.now() + 3 * DAY)
+
+    # then: no second welcome
+    assert campaign.reentry == Reentry.WINDOW
+    assert campaign.occurrences.count() == 1
+
+
+def test_the_default_greets_again_once_the_frequency_window_has_passed():
+    segment, partner = SegmentFactory(), PartnerFactory()
+    campaign = welcome(segment)
+    now = timezone.now()
+
+    join(segment, partner, now)
+    join(segment, partner, now + 6 * DAY)
+    join(segment, partner, now + 8 * DAY)
+    join(segment, partner, now + 9 * DAY)
+
+    assert campaign.occurrences.count() == 2
+
+
+def test_once_ever_greets_a_partner_a_single_time():
+    segment, partner = SegmentFactory(), PartnerFactory()
+    campaign = welcome(segment, reentry=Reentry.ONCE_EVER)
+    now = timezone.now()
+
+    join(segment, partner, now)
+    join(segment, partner, now + 400 * DAY)
+
+    assert campaign.occurrences.count() == 1
+
+
+def test_once_per_days_greets_again_only_after_n_days():
+    segment, partner = SegmentFactory(), PartnerFactory()
+    campaign = welcome(segment, reentry=Reentry.ONCE_PER_DAYS, reentry_days=30)
+    now = timezone.now()
+
+    join(segment, partner, now)
+    join(segment, partner, now + 10 * DAY)  # inside 30 days (and past the 7-day window)
+    join(segment, partner, now + 31 * DAY)
+
+    assert sorted(campaign.occurrences.values_list("due_at", flat=True)) == [now, now + 31 * DAY]
+
+
+def test_every_join_greets_each_join_even_on_one_day_but_not_a_repeated_signal(
+    django_capture_on_commit_callbacks,
+):
+    # given
+    segment = SegmentFactory(rule={"field": "region", "op": "eq", "value": "emea"})
+    partner = PartnerFactory(region="emea")
+    campaign = welcome(segment, reentry=Reentry.EVERY_JOIN)
+
+    # when: joins, the same join signalled again, leaves and re-joins the same day
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_evaluate(segment_id=segment.pk)
+    join(segment, partner, timezone.now())
+    partner.region = "na"
+    partner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_evaluate(segment_id=segment.pk)
+    partner.region = "emea"
+    partner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_evaluate(segment_id=segment.pk)
+
+    # then
+    assert campaign.occurrences.count() == 2
+
+
+def test_the_setting_is_per_campaign_and_set_based():
+    segment = SegmentFactory()
+    partners = PartnerFactory.create_batch(3)
+    ids = [partner.pk for partner in partners]
+    default = welcome(segment)
+    every = welcome(segment, reentry=Reentry.EVERY_JOIN)
+    now = timezone.now()
+
+    occurrences_create_for_joins(segment_id=segment.pk, partner_ids=ids, now=now)
+    created = occurrences_create_for_joins(segment_id=segment.pk, partner_ids=ids, now=now + DAY)
+
+    assert created == 3  # every_join, the next day (no membership rows: one per day)
+    assert default.occurrences.count() == 3
+    assert every.occurrences.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "reentry,days", [(Reentry.WINDOW, None), (Reentry.ONCE_PER_DAYS, 30), (Reentry.ONCE_EVER, None)]
+)
+def test_concurrent_workers_greet_a_rejoining_partner_exactly_once(reentry, days):
+    # given: four workers process joins of the same partner, dated on four days inside the
+    # window, at the same moment (each with its own key: only the re-entry check holds)
+    segment, partner = SegmentFactory(), PartnerFactory()
+    campaign = welcome(segment, reentry=reentry, reentry_days=days)
+    now = timezone.now()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker(offset_days):
+        try:
+            barrier.wait(timeout=10)
+            join(segment, partner, now + offset_days * DAY)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(offset,)) for offset in (0, 1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert CampaignOccurrence.objects.filter(campaign=campaign, partner=partner).count() == 1
