@@ -8,7 +8,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from communications.models import CampaignOccurrence, CampaignStatus, Reentry, ScheduleKind
+from communications.models import (
+    Campaign,
+    CampaignOccurrence,
+    CampaignStatus,
+    Reentry,
+    ScheduleKind,
+)
 from communications.scheduling import occurrences_create_for_joins
 from segments.services import segment_evaluate
 from tests.communications.factories import CampaignFactory
@@ -163,3 +169,79 @@ def test_concurrent_workers_greet_a_rejoining_partner_exactly_once(reentry, days
 
     assert errors == []
     assert CampaignOccurrence.objects.filter(campaign=campaign, partner=partner).count() == 1
+
+
+# ---------------------------------------------------------------------------------------
+# API
+# ---------------------------------------------------------------------------------------
+
+CAMPAIGNS_URL = "/api/campaigns/"
+
+
+def triggered_body(**overrides) -> dict:
+    SegmentFactory(slug="joiners")
+    return {
+        "name": "Welcome",
+        "subject_template": "Welcome, {{ partner.name }}",
+        "body_template": "Hello {{ contact.first_name }}",
+        "schedule_kind": "triggered",
+        "trigger_segment": "joiners",
+        **overrides,
+    }
+
+
+class TestApi:
+    def test_the_default_is_the_frequency_window_and_is_shown(self, manager_client):
+        response = manager_client.post(CAMPAIGNS_URL, triggered_body(), format="json")
+
+        assert response.status_code == 201, response.json()
+        assert response.json()["reentry"] == "window"
+        assert response.json()["reentry_days"] is None
+
+    def test_once_per_days_with_n_is_saved(self, manager_client):
+        response = manager_client.post(
+            CAMPAIGNS_URL,
+            triggered_body(reentry="once_per_days", reentry_days=30),
+            format="json",
+        )
+
+        assert response.status_code == 201, response.json()
+        campaign = Campaign.objects.get()
+        assert (campaign.reentry, campaign.reentry_days) == (Reentry.ONCE_PER_DAYS, 30)
+
+    @pytest.mark.parametrize(
+        "overrides,field",
+        [
+            ({"reentry": "once_per_days"}, "reentry_days"),
+            ({"reentry": "once_per_days", "reentry_days": None}, "reentry_days"),
+            ({"reentry": "once_per_days", "reentry_days": 0}, "reentry_days"),
+            ({"reentry": "once_per_days", "reentry_days": 3651}, "reentry_days"),
+            ({"reentry": "once_per_days", "reentry_days": "many"}, "reentry_days"),
+            ({"reentry": "once_per_days", "reentry_days": 10**12}, "reentry_days"),
+            ({"reentry": "once_ever", "reentry_days": 5}, "reentry_days"),
+            ({"reentry": "sometimes"}, "reentry"),
+        ],
+    )
+    def test_bad_values_are_a_400_with_the_field(self, manager_client, overrides, field):
+        response = manager_client.post(CAMPAIGNS_URL, triggered_body(**overrides), format="json")
+
+        assert response.status_code == 400
+        assert field in response.json()
+        assert not Campaign.objects.exists()
+
+    def test_a_patch_to_once_per_days_without_n_is_a_400(self, manager_client):
+        campaign = welcome(SegmentFactory())
+
+        response = manager_client.patch(
+            f"{CAMPAIGNS_URL}{campaign.pk}/", {"reentry": "once_per_days"}, format="json"
+        )
+        ok = manager_client.patch(
+            f"{CAMPAIGNS_URL}{campaign.pk}/",
+            {"reentry": "once_per_days", "reentry_days": 3650},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert "reentry_days" in response.json()
+        assert ok.status_code == 200, ok.json()
+        assert ok.json()["reentry_days"] == 3650
