@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from communications.models import (
@@ -245,3 +246,95 @@ class TestApi:
         assert "reentry_days" in response.json()
         assert ok.status_code == 200, ok.json()
         assert ok.json()["reentry_days"] == 3650
+
+
+# ---------------------------------------------------------------------------------------
+# The campaign editor and page
+# ---------------------------------------------------------------------------------------
+
+
+def editor_data(segment, **overrides) -> dict:
+    data = {
+        "name": "Welcome",
+        "topic": "news",
+        "channel": "email",
+        "subject_template": "Welcome, {{ partner.name }}",
+        "body_template": "Hello {{ contact.first_name }}",
+        "schedule_kind": "triggered",
+        "trigger_segment": segment.pk,
+        "recurrence_timezone": "UTC",
+        "trigger_delay_minutes": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def staff(client, manager):
+    client.force_login(manager)
+    return client
+
+
+class TestEditor:
+    def test_the_editor_offers_the_setting_with_its_help_defaulting_to_the_window(self, staff):
+        response = staff.get(reverse("communications:campaign-create"))
+
+        form = response.context["form"]
+        assert form["reentry"].value() == Reentry.WINDOW
+        html = response.content.decode()
+        assert 'name="reentry"' in html and 'name="reentry_days"' in html
+        assert "greeted in the last 7 days is not greeted again" in html
+
+    def test_once_per_days_is_saved_and_shown_on_the_campaign_page(self, staff):
+        segment = SegmentFactory()
+
+        response = staff.post(
+            reverse("communications:campaign-create"),
+            editor_data(segment, reentry="once_per_days", reentry_days="45"),
+        )
+
+        assert response.status_code == 302
+        campaign = Campaign.objects.get()
+        assert (campaign.reentry, campaign.reentry_days) == (Reentry.ONCE_PER_DAYS, 45)
+        page = staff.get(reverse("communications:campaign-detail", args=[campaign.pk]))
+        assert "At most once every 45 days" in page.content.decode()
+        edit = staff.get(reverse("communications:campaign-edit", args=[campaign.pk]))
+        assert edit.context["form"]["reentry_days"].value() == 45
+
+    def test_a_campaign_that_is_not_triggered_keeps_the_default(self, staff):
+        segment = SegmentFactory()
+
+        response = staff.post(
+            reverse("communications:campaign-create"),
+            editor_data(
+                segment,
+                schedule_kind="now",
+                include_segments=[segment.pk],
+                reentry="once_per_days",
+                reentry_days="9",
+            ),
+        )
+
+        assert response.status_code == 302
+        campaign = Campaign.objects.get()
+        assert (campaign.reentry, campaign.reentry_days) == (Reentry.WINDOW, None)
+
+    @pytest.mark.parametrize(
+        "overrides",
+        [
+            {"reentry": "once_per_days"},
+            {"reentry": "once_per_days", "reentry_days": "0"},
+            {"reentry": "once_per_days", "reentry_days": "3651"},
+            {"reentry": "once_per_days", "reentry_days": "soon"},
+            {"reentry": "sometimes"},
+        ],
+    )
+    def test_bad_values_are_a_form_error_on_the_field(self, staff, overrides):
+        response = staff.post(
+            reverse("communications:campaign-create"), editor_data(SegmentFactory(), **overrides)
+        )
+
+        assert response.status_code == 400
+        errors = response.context["form"].errors
+        assert set(errors) & {"reentry", "reentry_days"}, errors
+        assert not Campaign.objects.exists()
