@@ -39,6 +39,18 @@ class Recurrence(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
 
 
+class Reentry(models.TextChoices):
+    """How often a triggered campaign greets the same partner joining its segment again."""
+
+    WINDOW = "window", "Once per partner within the frequency window (7 days)"
+    ONCE_EVER = "once_ever", "Once per partner, ever"
+    EVERY_JOIN = "every_join", "Every time the partner joins"
+    ONCE_PER_DAYS = "once_per_days", "At most once per partner every N days"
+
+
+REENTRY_DAYS_MAX = 3650
+
+
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SCHEDULED = "scheduled", "Scheduled"
@@ -89,6 +101,18 @@ class Campaign(models.Model):
         related_name="triggered_campaigns",
     )
     trigger_delay_minutes = models.PositiveIntegerField(default=0)
+    reentry = models.CharField(
+        max_length=15,
+        choices=Reentry.choices,
+        default=Reentry.WINDOW,
+        help_text="Triggered campaigns: whether a partner that re-joins is greeted again.",
+    )
+    reentry_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(REENTRY_DAYS_MAX)],
+        help_text="For reentry=once_per_days: N.",
+    )
     ends_at = models.DateTimeField(null=True, blank=True)
     next_occurrence_at = models.DateTimeField(null=True, blank=True, db_index=True)
     status = models.CharField(

@@ -1,9 +1,10 @@
 """When campaigns send: the next occurrence of a schedule, the occurrences that are due,
 and the occurrences a partner's joining a segment starts.
 
-An occurrence is one sending; its `key` (the scheduled moment, or partner, segment and
-day of a join) is unique per campaign, so a repeated or concurrent tick creates nothing
-twice. Freezing an occurrence's recipients and sending are the dispatcher's work.
+An occurrence is one sending; its `key` (the scheduled moment, or the partner, segment and
+day or membership of a join) is unique per campaign, so a repeated or concurrent tick creates
+nothing twice; a triggered campaign's re-entry setting decides whether a partner that re-joins
+is greeted again. Freezing an occurrence's recipients and sending are the dispatcher's work.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,7 +22,9 @@ from communications.models import (
     Campaign,
     CampaignOccurrence,
     CampaignStatus,
+    OccurrenceStatus,
     Recurrence,
+    Reentry,
     ScheduleKind,
 )
 
@@ -146,49 +149,131 @@ def _create_occurrence(campaign: Campaign, *, now: dt.datetime) -> int | None:
     return occurrence.id if created else None
 
 
+def reentry_window(campaign: Campaign) -> dt.timedelta | None:
+    """How long after greeting a partner a triggered campaign ignores its re-joins: the
+    frequency window (the default), N days, forever (None with once_ever) or not at all
+    (zero with every_join)."""
+    from communications.dispatch.freeze import CAP_WINDOW
+
+    if campaign.reentry == Reentry.EVERY_JOIN:
+        return dt.timedelta(0)
+    if campaign.reentry == Reentry.ONCE_EVER:
+        return None
+    if campaign.reentry == Reentry.ONCE_PER_DAYS and campaign.reentry_days:
+        return dt.timedelta(days=campaign.reentry_days)
+    return CAP_WINDOW
+
+
+def _join_insert_sql(
+    *, campaign: Campaign, segment_id: int, partner_ids: list[int], now: dt.datetime
+) -> tuple[str, list]:
+    """The one INSERT … SELECT … ON CONFLICT DO NOTHING of a campaign's join occurrences:
+    one row per joining partner, unless the campaign's re-entry setting says the partner
+    was greeted recently enough (a NOT EXISTS over its occurrences for that partner)."""
+    due_at = now + dt.timedelta(minutes=campaign.trigger_delay_minutes)
+    window = reentry_window(campaign)
+    membership_join = ""
+    params: list = []
+    if campaign.reentry == Reentry.ONCE_EVER:
+        # One key per partner: the unique (campaign, key) alone makes it once, ever.
+        key_sql, key_params = "'join:' || p.id", []
+    elif campaign.reentry == Reentry.EVERY_JOIN:
+        # Each join is a new membership row: its id keys the join, so a repeated signal of
+        # the same join adds nothing but a leave and re-join (even on one day) does.
+        membership_join = (
+            "LEFT JOIN segments_membership m ON m.segment_id = %s AND m.partner_id = p.id"
+        )
+        params.append(segment_id)
+        key_sql = f"'join:' || p.id || ':{segment_id}:' || coalesce('m' || m.id, %s)"
+        key_params = [timezone.localdate(now).isoformat()]
+    else:
+        key_sql = f"'join:' || p.id || ':{segment_id}:' || %s"
+        key_params = [timezone.localdate(now).isoformat()]
+    recent_sql, recent_params = "", []
+    if window is None:
+        recent_sql = (
+            "AND NOT EXISTS (SELECT 1 FROM communications_campaignoccurrence o "
+            "WHERE o.campaign_id = %s AND o.partner_id = p.id)"
+        )
+        recent_params = [campaign.pk]
+    elif window > dt.timedelta(0):
+        recent_sql = (
+            "AND NOT EXISTS (SELECT 1 FROM communications_campaignoccurrence o "
+            "WHERE o.campaign_id = %s AND o.partner_id = p.id AND o.due_at > %s)"
+        )
+        recent_params = [campaign.pk, due_at - window]
+    placeholders = ", ".join(["%s"] * len(partner_ids))
+    sql = f"""
+        INSERT INTO communications_campaignoccurrence
+            (campaign_id, key, due_at, partner_id, status, frozen_at, created_at)
+        SELECT %s, {key_sql}, %s, p.id, %s, NULL, %s
+        FROM partners_partner p
+        {membership_join}
+        WHERE p.id IN ({placeholders}) {recent_sql}
+        ON CONFLICT (campaign_id, key) DO NOTHING
+    """
+    params = [
+        campaign.pk,
+        *key_params,
+        due_at,
+        OccurrenceStatus.PENDING,
+        timezone.now(),
+        *params,
+        *partner_ids,
+        *recent_params,
+    ]
+    return sql, params
+
+
 def occurrences_create_for_joins(
     *, segment_id: int, partner_ids: Iterable[int], now: dt.datetime | None = None
 ) -> int:
     """Partners joined a segment: for each triggered campaign on it (scheduled, or paused,
     which holds the occurrences until resumed) create one occurrence per partner, due
-    trigger_delay_minutes from now, keyed by partner, segment and day so a repeated signal
-    or a re-join on the same day adds nothing. Set-based (bulk INSERT … ON CONFLICT DO
-    NOTHING); returns the number of occurrences offered."""
+    trigger_delay_minutes from now, unless the campaign's re-entry setting holds the
+    partner back (greeted within the frequency window, the default; ever; within N days;
+    every_join greets each join). Set-based: one INSERT … SELECT … ON CONFLICT DO NOTHING
+    per campaign and batch, keyed so a repeated signal adds nothing, with the campaign row
+    locked so concurrent workers see each other's occurrences (exactly one greeting).
+    Returns the number of occurrences created."""
     partner_ids = sorted(set(partner_ids))
     if not partner_ids:
         return 0
     now = now or timezone.now()
-    campaigns = list(
+    campaign_ids = list(
         Campaign.objects.filter(
             schedule_kind=ScheduleKind.TRIGGERED,
             trigger_segment_id=segment_id,
             status__in=[CampaignStatus.SCHEDULED, CampaignStatus.PAUSED],
         )
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .values_list("id", "trigger_delay_minutes")
+        .order_by("id")
+        .values_list("id", flat=True)
     )
-    if not campaigns:
+    if not campaign_ids:
         return 0
-    day = timezone.localdate(now)
-    offered = 0
-    for campaign_id, delay_minutes in campaigns:
-        due_at = now + dt.timedelta(minutes=delay_minutes)
-        for start in range(0, len(partner_ids), JOIN_INSERT_BATCH_SIZE):
-            rows = [
-                CampaignOccurrence(
-                    campaign_id=campaign_id,
-                    key=join_occurrence_key(partner_id=partner_id, segment_id=segment_id, day=day),
-                    partner_id=partner_id,
-                    due_at=due_at,
+    created = 0
+    for campaign_id in campaign_ids:
+        with transaction.atomic():
+            # The lock serialises the joins of one campaign: a second worker's INSERT runs
+            # after the first commits and its NOT EXISTS sees the first one's occurrences.
+            campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+            if campaign is None:
+                continue
+            for start in range(0, len(partner_ids), JOIN_INSERT_BATCH_SIZE):
+                sql, params = _join_insert_sql(
+                    campaign=campaign,
+                    segment_id=segment_id,
+                    partner_ids=partner_ids[start : start + JOIN_INSERT_BATCH_SIZE],
+                    now=now,
                 )
-                for partner_id in partner_ids[start : start + JOIN_INSERT_BATCH_SIZE]
-            ]
-            CampaignOccurrence.objects.bulk_create(rows, ignore_conflicts=True)
-            offered += len(rows)
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    created += max(cursor.rowcount, 0)
     logger.info(
-        "segment %s: %s join occurrences offered to %s triggered campaigns",
+        "segment %s: %s join occurrences created for %s triggered campaigns",
         segment_id,
-        offered,
-        len(campaigns),
+        created,
+        len(campaign_ids),
     )
-    return offered
+    return created

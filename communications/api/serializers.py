@@ -139,6 +139,7 @@ class CampaignErrorsSerializer(serializers.Serializer):
     body_template = TemplateErrorsField(required=False)
     include_segments = serializers.ListField(child=serializers.CharField(), required=False)
     scheduled_at = serializers.ListField(child=serializers.CharField(), required=False)
+    reentry_days = serializers.ListField(child=serializers.CharField(), required=False)
     audience = serializers.ListField(child=serializers.CharField(), required=False)
     status = serializers.ListField(child=serializers.CharField(), required=False)
 

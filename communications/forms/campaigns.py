@@ -15,9 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communications.models import (
+    REENTRY_DAYS_MAX,
     Campaign,
     Channel,
     Recurrence,
+    Reentry,
     ScheduleKind,
     Survey,
     Topic,
@@ -199,6 +201,27 @@ class CampaignForm(forms.Form):
         required=False,
         help_text="0 sends as soon as the partner joins.",
     )
+    reentry = forms.ChoiceField(
+        label="A partner that joins again",
+        choices=[
+            (Reentry.WINDOW, "Greeted again only after the frequency window (7 days)"),
+            (Reentry.ONCE_EVER, "Never greeted again: once per partner, ever"),
+            (Reentry.EVERY_JOIN, "Greeted on every join"),
+            (Reentry.ONCE_PER_DAYS, "Greeted again only after N days"),
+        ],
+        initial=Reentry.WINDOW,
+        required=False,
+        help_text="Partners can leave the segment and join it again (a tier lost and won "
+        "back, a region corrected). By default a partner greeted in the last 7 days is not "
+        "greeted again; a repeated evaluation of the same join never greets twice.",
+    )
+    reentry_days = forms.IntegerField(
+        label="N (days)",
+        min_value=1,
+        max_value=REENTRY_DAYS_MAX,
+        required=False,
+        help_text=f"For “after N days”: 1 to {REENTRY_DAYS_MAX}.",
+    )
     ends_at = forms.DateTimeField(
         label="Ends", required=False, widget=_datetime_input(), help_text="Optional."
     )
@@ -275,6 +298,8 @@ class CampaignForm(forms.Form):
             "recurrence_day": campaign.recurrence_day,
             "trigger_segment": campaign.trigger_segment,
             "trigger_delay_minutes": campaign.trigger_delay_minutes,
+            "reentry": campaign.reentry,
+            "reentry_days": campaign.reentry_days,
             "ends_at": _wall_clock(campaign.ends_at, zone),
             "is_system": campaign.is_system,
             "has_survey": survey is not None,
@@ -321,6 +346,7 @@ class CampaignForm(forms.Form):
         zone_name = data["recurrence_timezone"]
         zone = timezone_or_none(zone_name) or dt.UTC
         recurring = kind == ScheduleKind.RECURRING
+        triggered = kind == ScheduleKind.TRIGGERED
         recurrence = data.get("recurrence") or ""
         scheduled_at = None
         if kind == ScheduleKind.AT:
@@ -354,6 +380,10 @@ class CampaignForm(forms.Form):
             "trigger_delay_minutes": (data.get("trigger_delay_minutes") or 0)
             if kind == ScheduleKind.TRIGGERED
             else 0,
+            "reentry": (data.get("reentry") or Reentry.WINDOW) if triggered else Reentry.WINDOW,
+            "reentry_days": data.get("reentry_days")
+            if triggered and data.get("reentry") == Reentry.ONCE_PER_DAYS
+            else None,
             "ends_at": _in_zone(data.get("ends_at"), zone)
             if kind in (ScheduleKind.RECURRING, ScheduleKind.TRIGGERED)
             else None,
@@ -398,7 +428,15 @@ class CampaignForm(forms.Form):
                     self["starts_at"],
                 ],
             ),
-            (ScheduleKind.TRIGGERED, [self["trigger_segment"], self["trigger_delay_minutes"]]),
+            (
+                ScheduleKind.TRIGGERED,
+                [
+                    self["trigger_segment"],
+                    self["trigger_delay_minutes"],
+                    self["reentry"],
+                    self["reentry_days"],
+                ],
+            ),
         ]
 
 

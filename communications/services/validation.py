@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from communications.models import Campaign, Recurrence, ScheduleKind
+from communications.models import REENTRY_DAYS_MAX, Campaign, Recurrence, Reentry, ScheduleKind
 from communications.scheduling import timezone_or_none
 from communications.templating import template_errors
 from partners.models import ContactRole
@@ -29,6 +29,8 @@ CAMPAIGN_FIELDS = (
     "recurrence_day",
     "trigger_segment",
     "trigger_delay_minutes",
+    "reentry",
+    "reentry_days",
     "ends_at",
     "is_system",
 )
@@ -125,6 +127,16 @@ def campaign_errors(
         add("recurrence_day", "expected a day from 1 to 28")
     if kind == ScheduleKind.TRIGGERED and campaign.trigger_segment_id is None:
         add("trigger_segment", "a triggered campaign needs the segment whose joiners it greets")
+    if campaign.reentry not in Reentry.values:
+        add("reentry", f"expected one of {Reentry.values}")
+    days = campaign.reentry_days
+    if campaign.reentry == Reentry.ONCE_PER_DAYS:
+        if days is None:
+            add("reentry_days", "at most once every N days needs N (reentry_days)")
+        elif not isinstance(days, int) or not 1 <= days <= REENTRY_DAYS_MAX:
+            add("reentry_days", f"expected a number of days from 1 to {REENTRY_DAYS_MAX}")
+    elif days is not None:
+        add("reentry_days", "reentry_days only applies to reentry=once_per_days")
     if campaign.ends_at is not None:
         if "ends_at" in changed and campaign.ends_at <= now:
             add("ends_at", "the end is in the past")

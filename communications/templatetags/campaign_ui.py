@@ -13,9 +13,11 @@ from communications.models import (
     MessageStatus,
     OccurrenceStatus,
     Recurrence,
+    Reentry,
     ScheduleKind,
 )
 from communications.scheduling import timezone_or_none
+from prm.formatting import format_number
 
 register = template.Library()
 
@@ -92,6 +94,19 @@ def schedule_summary(campaign: Campaign) -> str:
     if campaign.recurrence == Recurrence.DAILY:
         return f"Daily at {at} ({zone_name})"
     return "Recurring (incomplete)"
+
+
+@register.filter
+def reentry_summary(campaign: Campaign) -> str:
+    """Whether a triggered campaign greets a partner that joins again, in a few words."""
+    if campaign.reentry == Reentry.ONCE_EVER:
+        return "Once per partner, ever"
+    if campaign.reentry == Reentry.EVERY_JOIN:
+        return "On every join"
+    if campaign.reentry == Reentry.ONCE_PER_DAYS and campaign.reentry_days:
+        days = "day" if campaign.reentry_days == 1 else "days"
+        return f"At most once every {format_number(campaign.reentry_days)} {days}"
+    return "Once per partner within the frequency window (7 days)"
 
 
 @register.filter

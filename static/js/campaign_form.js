@@ -13,12 +13,16 @@
     form.querySelectorAll("[data-recurrence-for]").forEach(function (el) {
       el.hidden = el.dataset.recurrenceFor !== recurrence;
     });
+    var reentry = form.querySelector('select[name="reentry"]');
+    form.querySelectorAll("[data-reentry-for]").forEach(function (el) {
+      el.hidden = !reentry || el.dataset.reentryFor !== reentry.value;
+    });
   }
   function showSurvey() {
     form.querySelector("[data-survey-fields]").hidden = !form.querySelector('input[name="has_survey"]').checked;
   }
   form.addEventListener("change", function (event) {
-    if (event.target.name === "schedule_kind" || event.target.name === "recurrence") showSchedule();
+    if (event.target.name === "schedule_kind" || event.target.name === "recurrence" || event.target.name === "reentry") showSchedule();
     if (event.target.name === "has_survey") showSurvey();
   });
   showSchedule();
