@@ -101,14 +101,15 @@ def segment_events(
 
 
 def segment_members_as_of(*, segment: Segment, at: dt.datetime) -> QuerySet[Partner]:
-    """The partners that were members at a moment: their last event by then was a join."""
-    last_kind = (
-        MembershipEvent.objects.filter(segment=segment, partner_id=OuterRef("pk"), at__lte=at)
-        .order_by("-at", "-id")
-        .values("kind")[:1]
-    )
+    """The partners that were members at a moment, from the join and leave history: among the
+    partners with an event of the segment by then, those whose last such event was a join.
+    Set-based and portable (a semi-join and a correlated subquery, no window function)."""
+    events = MembershipEvent.objects.filter(segment=segment, at__lte=at, partner_id=OuterRef("pk"))
+    last_kind = events.order_by("-at", "-id").values("kind")[:1]
     return (
-        Partner.objects.alias(last_kind=Subquery(last_kind))
+        Partner.objects.with_list_profile()
+        .filter(Exists(events))
+        .alias(last_kind=Subquery(last_kind))
         .filter(last_kind=MembershipEventKind.JOINED)
         .order_by("name", "id")
     )
