@@ -7,6 +7,7 @@ from itertools import combinations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Case,
     Count,
@@ -25,6 +26,7 @@ from django.utils import timezone
 from partners.models import Partner
 from segments.models import (
     EvaluationRun,
+    EvaluationTrigger,
     Membership,
     MembershipEvent,
     MembershipEventKind,
@@ -88,7 +90,12 @@ def segment_events(
     kind: str | None = None,
 ) -> QuerySet[MembershipEvent]:
     """Join and leave events of a segment, newest first, optionally filtered."""
-    events = MembershipEvent.objects.filter(segment=segment).select_related("partner")
+    # Runs by prefetch, not a join: a change run's causes would repeat on every event row.
+    events = (
+        MembershipEvent.objects.filter(segment=segment)
+        .select_related("partner")
+        .prefetch_related("run")
+    )
     if partner_id is not None:
         events = events.filter(partner_id=partner_id)
     if since is not None:
@@ -98,6 +105,45 @@ def segment_events(
     if kind is not None:
         events = events.filter(kind=kind)
     return events.order_by("-at", "-id")
+
+
+CAUSE_KINDS = {
+    EvaluationTrigger.SCHEDULE: ("schedule", "Schedule"),
+    EvaluationTrigger.MANUAL: ("manual", "Manual"),
+    EvaluationTrigger.API: ("manual", "Manual (API)"),
+    EvaluationTrigger.RULE_EDIT: ("rule_edit", "Rule edit"),
+    EvaluationTrigger.CHANGE: ("change", "Partner change"),
+}
+CAUSE_FIELD_LABELS = {"segment": "membership of a segment the rule uses"}
+
+
+def _field_label(name: str) -> str:
+    if name in CAUSE_FIELD_LABELS:
+        return CAUSE_FIELD_LABELS[name]
+    try:
+        return str(Partner._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
+
+
+def membership_event_cause(event: MembershipEvent) -> dict[str, Any]:
+    """What caused a join or leave: {kind, label, fields, reasons}. kind is rule_edit,
+    change (with the partner's changed fields), manual, schedule or unknown; read from the
+    event's run (load events with their runs, see segment_events)."""
+    run = event.run if event.run_id else None
+    if run is None:
+        return {"kind": "unknown", "label": "Unknown", "fields": [], "reasons": []}
+    kind, label = CAUSE_KINDS.get(run.trigger, ("unknown", run.get_trigger_display()))
+    fields: list[str] = []
+    reasons: list[str] = []
+    if run.trigger == EvaluationTrigger.CHANGE:
+        cause = (run.partner_changes or {}).get(str(event.partner_id)) or {}
+        fields, reasons = list(cause.get("fields") or []), list(cause.get("reasons") or [])
+        if fields:
+            label = f"{label}: {', '.join(_field_label(field) for field in fields)}"
+        elif reasons:
+            label = f"{label} ({', '.join(reasons)})"
+    return {"kind": kind, "label": label, "fields": fields, "reasons": reasons}
 
 
 def segment_members_as_of(*, segment: Segment, at: dt.datetime) -> QuerySet[Partner]:

@@ -113,7 +113,7 @@ def segment_create(*, data: dict[str, Any], owner=None) -> Segment:
     segment.save()
     _sync_dependencies(segment=segment)
     if segment.kind == SegmentKind.DYNAMIC and segment.is_active:
-        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.API)
+        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.RULE_EDIT)
     return segment
 
 
@@ -134,7 +134,7 @@ def segment_update(*, segment: Segment, data: dict[str, Any]) -> Segment:
     segment.save()
     _sync_dependencies(segment=segment)
     if rule_changed and segment.kind == SegmentKind.DYNAMIC and segment.is_active:
-        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.API)
+        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.RULE_EDIT)
     return segment
 
 

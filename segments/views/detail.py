@@ -104,6 +104,8 @@ def detail_context(request, segment: Segment, members_form: StaticMembersForm | 
     elif tab == "events":
         events = selectors.segment_events(segment=segment)
         context["page_obj"] = Paginator(events, PAGE_SIZE).get_page(page_number)
+        for event in context["page_obj"]:  # one page: the runs are prefetched
+            event.cause = selectors.membership_event_cause(event)
     elif tab == "runs":
         context["page_obj"] = Paginator(runs, PAGE_SIZE).get_page(page_number)
     elif tab == "history":

@@ -116,3 +116,81 @@ def test_segment_page_with_a_bad_as_of_date_says_so(manager_client, staff_client
     )
     assert response.status_code == 400
     assert "valid date" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------
+# The cause of every join and leave
+# ---------------------------------------------------------------------------------------
+
+
+def _causes(manager_client, segment_id, **params):
+    response = manager_client.get(f"{URL}{segment_id}/history/", params)
+    assert response.status_code == 200
+    return [
+        (event["partner"], event["kind"], event["cause"]) for event in response.json()["results"]
+    ]
+
+
+def test_events_of_a_rule_edit_say_so(manager_client, django_capture_on_commit_callbacks):
+    partner = PartnerFactory(region=Region.EMEA)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = {"name": "EMEA", "objective": "Regional enablement", "rule": EMEA_RULE}
+        segment_id = manager_client.post(URL, body, format="json").json()["id"]
+    [(partner_id, kind, cause)] = _causes(manager_client, segment_id)
+    assert (partner_id, kind) == (partner.id, "joined")
+    assert cause["kind"] == "rule_edit"
+    assert cause["label"] == "Rule edit"
+
+
+def test_events_of_a_partner_change_name_the_changed_fields(
+    manager_client, django_capture_on_commit_callbacks
+):
+    from segments import services
+
+    segment = SegmentFactory(rule=EMEA_RULE)
+    partner = PartnerFactory(region=Region.EMEA, employee_count=10)
+    services.segment_evaluate(segment_id=segment.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.patch(
+            f"/api/partners/{partner.id}/",
+            {"region": "na", "employee_count": 20, "name": partner.name},
+            format="json",
+        )
+        assert response.status_code == 200
+    left = _causes(manager_client, segment.id, kind="left")
+    assert len(left) == 1
+    partner_id, _kind, cause = left[0]
+    assert partner_id == partner.id
+    assert cause["kind"] == "change"
+    assert cause["fields"] == ["employee_count", "region"]  # name was sent, unchanged
+    assert "region" in cause["label"].lower()
+
+
+def test_events_of_manual_and_scheduled_runs_say_so(manager_client):
+    from segments import services
+    from segments.models import EvaluationTrigger
+
+    segment = SegmentFactory(rule=EMEA_RULE)
+    first = PartnerFactory(region=Region.EMEA)
+    services.segment_evaluate(segment_id=segment.id, trigger=EvaluationTrigger.SCHEDULE)
+    second = PartnerFactory(region=Region.EMEA)
+    _evaluate(manager_client, segment.id)
+    causes = {
+        partner: cause["kind"] for partner, _kind, cause in _causes(manager_client, segment.id)
+    }
+    assert causes == {first.id: "schedule", second.id: "manual"}
+
+
+def test_history_page_shows_the_cause(staff_client, django_capture_on_commit_callbacks):
+    from partners import services as partner_services
+    from segments import services
+
+    segment = SegmentFactory(rule=EMEA_RULE)
+    partner = PartnerFactory(region=Region.EMEA)
+    services.segment_evaluate(segment_id=segment.id)
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_services.partner_update(partner=partner, data={"region": "apac"})
+    response = staff_client.get(reverse("segments:detail", args=[segment.pk]), {"tab": "events"})
+    html = response.content.decode()
+    assert "Partner change" in html and "region" in html.lower()
+    assert "Manual" in html
