@@ -26,6 +26,7 @@ from django.utils import timezone
 from partners.models import Partner
 from segments.models import (
     EvaluationRun,
+    EvaluationStatus,
     EvaluationTrigger,
     Membership,
     MembershipEvent,
@@ -159,6 +160,18 @@ def segment_members_as_of(*, segment: Segment, at: dt.datetime) -> QuerySet[Part
         .filter(last_kind=MembershipEventKind.JOINED)
         .order_by("name", "id")
     )
+
+
+def segment_evaluation_pending(*, segment: Segment) -> bool:
+    """Whether an active dynamic segment's current rule has not been evaluated yet (its run
+    is queued or running): its page shows "Evaluating…" until a run of this version ends."""
+    if not (segment.kind == SegmentKind.DYNAMIC and segment.is_active):
+        return False
+    return not EvaluationRun.objects.filter(
+        segment=segment,
+        segment_version=segment.version,
+        status__in=[EvaluationStatus.SUCCEEDED, EvaluationStatus.FAILED],
+    ).exists()
 
 
 def segment_runs(*, segment: Segment) -> QuerySet[EvaluationRun]:

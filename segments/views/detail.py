@@ -92,6 +92,7 @@ def detail_context(request, segment: Segment, members_form: StaticMembersForm | 
     }
     page_number = request.GET.get("page")
     if tab == "members":
+        context["evaluating"] = selectors.segment_evaluation_pending(segment=segment)
         as_of_form = AsOfForm(request.GET or None)
         context["as_of_form"] = as_of_form
         if as_of_form.is_valid() and as_of_form.cleaned_data["as_of"]:
@@ -123,6 +124,23 @@ class SegmentDetailView(StaffRequiredMixin, View):
         as_of_form = context.get("as_of_form")
         status = 400 if as_of_form is not None and as_of_form.errors else 200
         return render(request, "segments/detail.html", context, status=status)
+
+
+class SegmentMembersLiveView(StaffRequiredMixin, View):
+    """GET: the Members tab's list (fragment). While the segment's current rule is being
+    evaluated it says so and polls itself; when the run ends it brings the members (and the
+    member count, out of band) and stops polling."""
+
+    def get(self, request, pk: int):
+        segment = _segment(pk)
+        members = selectors.segment_members(segment=segment).order_by("name", "id")
+        context = {
+            "segment": segment,
+            "evaluating": selectors.segment_evaluation_pending(segment=segment),
+            "page_obj": Paginator(members, PAGE_SIZE).get_page(request.GET.get("page")),
+            "live": True,
+        }
+        return render(request, "segments/_members.html", context)
 
 
 class SegmentEvaluateView(StaffRequiredMixin, View):
