@@ -194,3 +194,64 @@ def test_history_page_shows_the_cause(staff_client, django_capture_on_commit_cal
     html = response.content.decode()
     assert "Partner change" in html and "region" in html.lower()
     assert "Manual" in html
+
+
+def test_causes_of_a_partner_queued_twice_are_merged():
+    from segments import services
+    from segments.models import PendingPartnerChange
+
+    segment = SegmentFactory(rule=EMEA_RULE)
+    partner = PartnerFactory(region=Region.EMEA)
+    services.segment_evaluate(segment_id=segment.id)
+    partner.region = Region.NA
+    partner.save()
+    services.segments_partners_changed(partner_ids=[partner.id], reason="update", fields=["tier"])
+    services.segments_partners_changed(partner_ids=[partner.id], reason="import", fields=["region"])
+    assert PendingPartnerChange.objects.get().cause == {
+        "fields": ["region", "tier"],
+        "reasons": ["import", "update"],
+    }
+    services.segments_process_pending_changes()
+    event = MembershipEvent.objects.select_related("run").get(kind="left")
+    assert event.run.partner_changes == {
+        str(partner.id): {"fields": ["region", "tier"], "reasons": ["import", "update"]}
+    }
+
+
+def test_history_tabs_run_a_constant_number_of_queries(manager_client, staff_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from segments import services
+
+    segment = SegmentFactory(rule=EMEA_RULE)
+    urls = [
+        reverse("segments:detail", args=[segment.pk]) + "?tab=events",
+        reverse("segments:detail", args=[segment.pk])
+        + "?tab=members&as_of="
+        + timezone.localdate().isoformat(),
+        reverse("segments:members-live", args=[segment.pk]),
+        f"{URL}{segment.id}/history/",
+        f"{URL}{segment.id}/members/?as_of={timezone.localdate().isoformat()}",
+    ]
+
+    def counts():
+        result = []
+        for url in urls:
+            client = manager_client if url.startswith(URL) else staff_client
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            result.append(len(queries))
+        return result
+
+    PartnerFactory(region=Region.EMEA)
+    services.segment_evaluate(segment_id=segment.id)
+    few = counts()
+    partners = [PartnerFactory(region=Region.EMEA) for _ in range(12)]
+    services.segment_evaluate(segment_id=segment.id)
+    services.segments_partners_changed(partner_ids=[p.id for p in partners[:5]], fields=["x"])
+    for partner in partners[:5]:
+        partner.region = Region.NA
+        partner.save()
+    services.segments_process_pending_changes()
+    assert counts() == few
