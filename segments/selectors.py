@@ -409,6 +409,7 @@ def partner_membership_events(*, partner: Partner, limit: int = 50) -> QuerySet[
     return (
         MembershipEvent.objects.filter(partner=partner)
         .select_related("segment")
+        .prefetch_related("run")  # for membership_event_cause
         .order_by("-at", "-id")[:limit]
     )
 

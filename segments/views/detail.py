@@ -270,9 +270,8 @@ class PartnerSegmentsPanelView(StaffRequiredMixin, View):
             if explanation is not None:
                 item.update(tree=describer.describe(explanation), matches=explanation["result"])
             memberships.append(item)
-        context = {
-            "partner": partner,
-            "memberships": memberships,
-            "events": selectors.partner_membership_events(partner=partner, limit=20),
-        }
+        events = list(selectors.partner_membership_events(partner=partner, limit=20))
+        for event in events:
+            event.cause = selectors.membership_event_cause(event)
+        context = {"partner": partner, "memberships": memberships, "events": events}
         return render(request, "segments/_partner_panel.html", context)

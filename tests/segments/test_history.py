@@ -194,6 +194,8 @@ def test_history_page_shows_the_cause(staff_client, django_capture_on_commit_cal
     html = response.content.decode()
     assert "Partner change" in html and "region" in html.lower()
     assert "Manual" in html
+    panel = staff_client.get(reverse("segments:partner-panel", args=[partner.pk]))
+    assert "Partner change: region" in panel.content.decode()
 
 
 def test_causes_of_a_partner_queued_twice_are_merged():
