@@ -47,13 +47,19 @@ PARTNER_SCALAR_FIELDS = (
 )
 
 
-def partners_mark_changed(*, partner_ids: Iterable[int], reason: str) -> None:
-    """After the current transaction commits, announce that these partners changed."""
+def partners_mark_changed(
+    *, partner_ids: Iterable[int], reason: str, fields: Iterable[str] | None = None
+) -> None:
+    """After the current transaction commits, announce that these partners changed (and,
+    when known, which fields: segments record them as the cause of a join or leave)."""
     ids = sorted(set(partner_ids))
     if not ids:
         return
+    changed = sorted(set(fields)) if fields is not None else None
     transaction.on_commit(
-        lambda: partners_changed.send(sender=Partner, partner_ids=ids, reason=reason)
+        lambda: partners_changed.send(
+            sender=Partner, partner_ids=ids, reason=reason, fields=changed
+        )
     )
 
 
@@ -243,16 +249,33 @@ def partner_create(*, data: dict[str, Any]) -> Partner:
     return partner
 
 
+def _changed_fields(*, partner: Partner, data: dict[str, Any]) -> list[str]:
+    """The fields of `data` whose values differ from the partner's (before the update)."""
+    changed = [
+        key for key in PARTNER_SCALAR_FIELDS if key in data and getattr(partner, key) != data[key]
+    ]
+    for field in TAG_FIELDS:
+        if field in data:
+            current = set(getattr(partner, field).values_list("slug", flat=True))
+            if current != set(data[field] or []):
+                changed.append(field)
+    if "certifications" in data:
+        changed.append("certifications")
+    return sorted(changed)
+
+
 @transaction.atomic
 def partner_update(*, partner: Partner, data: dict[str, Any]) -> Partner:
-    """Update the given fields of a partner (tags as slug lists); announces the change."""
+    """Update the given fields of a partner (tags as slug lists); announces the change with
+    the fields whose values changed."""
+    changed = _changed_fields(partner=partner, data=data)
     for key, value in data.items():
         if key in PARTNER_SCALAR_FIELDS:
             setattr(partner, key, value)
     partner.full_clean(exclude=["industries", "technologies"])
     partner.save()
     _apply_relations(partner=partner, data=data)
-    partners_mark_changed(partner_ids=[partner.id], reason="update")
+    partners_mark_changed(partner_ids=[partner.id], reason="update", fields=changed)
     return partner
 
 

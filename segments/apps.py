@@ -14,8 +14,9 @@ class SegmentsConfig(AppConfig):
         )
 
 
-def _on_partners_changed(sender, partner_ids, reason=None, **kwargs) -> None:
-    """Changed partners are re-checked against the dynamic segments, batched."""
+def _on_partners_changed(sender, partner_ids, reason=None, fields=None, **kwargs) -> None:
+    """Changed partners are re-checked against the dynamic segments, batched; the reason and
+    the changed fields are kept as the cause of the joins and leaves that follow."""
     from segments.services import segments_partners_changed
 
-    segments_partners_changed(partner_ids=partner_ids)
+    segments_partners_changed(partner_ids=partner_ids, reason=reason, fields=fields)

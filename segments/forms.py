@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from segments.models import Segment, SegmentKind
 
@@ -208,3 +209,20 @@ class SegmentSearchForm(forms.Form):
 
     q = forms.CharField(required=False, label="Search")
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False, label="Sort")
+
+
+class AsOfForm(forms.Form):
+    """The segment page's members as of a chosen day (empty: now)."""
+
+    as_of = forms.DateField(
+        required=False,
+        label="Members as of",
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+        error_messages={"invalid": "Enter a valid date (YYYY-MM-DD)."},
+    )
+
+    def clean_as_of(self):
+        day = self.cleaned_data["as_of"]
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError("Choose today or a day in the past.")
+        return day

@@ -115,6 +115,7 @@ class EvaluationTrigger(models.TextChoices):
     MANUAL = "manual", "Manual"
     CHANGE = "change", "Partner change"
     API = "api", "API"
+    RULE_EDIT = "rule_edit", "Rule edit"
 
 
 class EvaluationStatus(models.TextChoices):
@@ -146,6 +147,12 @@ class EvaluationRun(models.Model):
     left = models.PositiveIntegerField(default=0)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
+    partner_changes = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A change run's causes: for each partner that joined or left, "
+        '{"<partner id>": {"fields": [changed fields], "reasons": [why]}}.',
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -192,6 +199,11 @@ class PendingPartnerChange(models.Model):
 
     partner_id = models.BigIntegerField(primary_key=True)
     changed_at = models.DateTimeField(db_index=True)
+    cause = models.JSONField(
+        null=True,
+        blank=True,
+        help_text='What changed since the partner was queued: {"fields": […], "reasons": […]}.',
+    )
 
     def __str__(self) -> str:
         return f"partner {self.partner_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -7,6 +7,7 @@ from itertools import combinations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Case,
     Count,
@@ -25,6 +26,8 @@ from django.utils import timezone
 from partners.models import Partner
 from segments.models import (
     EvaluationRun,
+    EvaluationStatus,
+    EvaluationTrigger,
     Membership,
     MembershipEvent,
     MembershipEventKind,
@@ -88,7 +91,12 @@ def segment_events(
     kind: str | None = None,
 ) -> QuerySet[MembershipEvent]:
     """Join and leave events of a segment, newest first, optionally filtered."""
-    events = MembershipEvent.objects.filter(segment=segment).select_related("partner")
+    # Runs by prefetch, not a join: a change run's causes would repeat on every event row.
+    events = (
+        MembershipEvent.objects.filter(segment=segment)
+        .select_related("partner")
+        .prefetch_related("run")
+    )
     if partner_id is not None:
         events = events.filter(partner_id=partner_id)
     if since is not None:
@@ -100,18 +108,70 @@ def segment_events(
     return events.order_by("-at", "-id")
 
 
+CAUSE_KINDS = {
+    EvaluationTrigger.SCHEDULE: ("schedule", "Schedule"),
+    EvaluationTrigger.MANUAL: ("manual", "Manual"),
+    EvaluationTrigger.API: ("manual", "Manual (API)"),
+    EvaluationTrigger.RULE_EDIT: ("rule_edit", "Rule edit"),
+    EvaluationTrigger.CHANGE: ("change", "Partner change"),
+}
+CAUSE_FIELD_LABELS = {"segment": "membership of a segment the rule uses"}
+
+
+def _field_label(name: str) -> str:
+    if name in CAUSE_FIELD_LABELS:
+        return CAUSE_FIELD_LABELS[name]
+    try:
+        return str(Partner._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
+
+
+def membership_event_cause(event: MembershipEvent) -> dict[str, Any]:
+    """What caused a join or leave: {kind, label, fields, reasons}. kind is rule_edit,
+    change (with the partner's changed fields), manual, schedule or unknown; read from the
+    event's run (load events with their runs, see segment_events)."""
+    run = event.run if event.run_id else None
+    if run is None:
+        return {"kind": "unknown", "label": "Unknown", "fields": [], "reasons": []}
+    kind, label = CAUSE_KINDS.get(run.trigger, ("unknown", run.get_trigger_display()))
+    fields: list[str] = []
+    reasons: list[str] = []
+    if run.trigger == EvaluationTrigger.CHANGE:
+        cause = (run.partner_changes or {}).get(str(event.partner_id)) or {}
+        fields, reasons = list(cause.get("fields") or []), list(cause.get("reasons") or [])
+        if fields:
+            label = f"{label}: {', '.join(_field_label(field) for field in fields)}"
+        elif reasons:
+            label = f"{label} ({', '.join(reasons)})"
+    return {"kind": kind, "label": label, "fields": fields, "reasons": reasons}
+
+
 def segment_members_as_of(*, segment: Segment, at: dt.datetime) -> QuerySet[Partner]:
-    """The partners that were members at a moment: their last event by then was a join."""
-    last_kind = (
-        MembershipEvent.objects.filter(segment=segment, partner_id=OuterRef("pk"), at__lte=at)
-        .order_by("-at", "-id")
-        .values("kind")[:1]
-    )
+    """The partners that were members at a moment, from the join and leave history: among the
+    partners with an event of the segment by then, those whose last such event was a join.
+    Set-based and portable (a semi-join and a correlated subquery, no window function)."""
+    events = MembershipEvent.objects.filter(segment=segment, at__lte=at, partner_id=OuterRef("pk"))
+    last_kind = events.order_by("-at", "-id").values("kind")[:1]
     return (
-        Partner.objects.alias(last_kind=Subquery(last_kind))
+        Partner.objects.with_list_profile()
+        .filter(Exists(events))
+        .alias(last_kind=Subquery(last_kind))
         .filter(last_kind=MembershipEventKind.JOINED)
         .order_by("name", "id")
     )
+
+
+def segment_evaluation_pending(*, segment: Segment) -> bool:
+    """Whether an active dynamic segment's current rule has not been evaluated yet (its run
+    is queued or running): its page shows "Evaluating…" until a run of this version ends."""
+    if not (segment.kind == SegmentKind.DYNAMIC and segment.is_active):
+        return False
+    return not EvaluationRun.objects.filter(
+        segment=segment,
+        segment_version=segment.version,
+        status__in=[EvaluationStatus.SUCCEEDED, EvaluationStatus.FAILED],
+    ).exists()
 
 
 def segment_runs(*, segment: Segment) -> QuerySet[EvaluationRun]:
@@ -349,6 +409,7 @@ def partner_membership_events(*, partner: Partner, limit: int = 50) -> QuerySet[
     return (
         MembershipEvent.objects.filter(partner=partner)
         .select_related("segment")
+        .prefetch_related("run")  # for membership_event_cause
         .order_by("-at", "-id")[:limit]
     )
 

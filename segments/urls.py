@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/delete/", detail.SegmentDeleteView.as_view(), name="delete"),
     path("<int:pk>/evaluate/", detail.SegmentEvaluateView.as_view(), name="evaluate"),
     path("<int:pk>/members/", detail.SegmentMembersChangeView.as_view(), name="members-change"),
+    path("<int:pk>/members/live/", detail.SegmentMembersLiveView.as_view(), name="members-live"),
     path("<int:pk>/explain/", detail.SegmentExplainView.as_view(), name="explain"),
     path(
         "<int:pk>/explain/search/",

@@ -377,6 +377,9 @@ PRM_SEGMENT_CHANGE_DELAY_SECONDS = env.float("PRM_SEGMENT_CHANGE_DELAY_SECONDS",
 PRM_SEGMENT_CHANGE_BATCH_SIZE = env.int("PRM_SEGMENT_CHANGE_BATCH_SIZE", default=20_000)
 PRM_SEGMENT_MAX_BACKOFF_MINUTES = env.int("PRM_SEGMENT_MAX_BACKOFF_MINUTES", default=24 * 60)
 PRM_SEGMENT_STUCK_RUN_MINUTES = env.int("PRM_SEGMENT_STUCK_RUN_MINUTES", default=30)
+# A saved segment is evaluated in the request while there are at most this many partners
+# (its page then shows the members at once); above, it is queued and the page polls.
+PRM_SEGMENT_INLINE_EVALUATION_MAX = env.int("PRM_SEGMENT_INLINE_EVALUATION_MAX", default=20_000)
 # Warnings: tiny segments, near-duplicates and over-segmentation.
 PRM_SEGMENT_MIN_MEMBERS = env.int("PRM_SEGMENT_MIN_MEMBERS", default=10)
 PRM_SEGMENT_OVERLAP_THRESHOLD = env.float("PRM_SEGMENT_OVERLAP_THRESHOLD", default=0.9)

@@ -29,3 +29,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = "/tmp/prm-test-media"
 PRM_CONTENT_STORAGE_ROOT = "/tmp/prm-test-media/protected"
+# Saved segments are queued (on commit), as before, unless a test opts in to evaluation in
+# the request (tests/segments/test_inline_evaluation.py sets the bound).
+PRM_SEGMENT_INLINE_EVALUATION_MAX = 0

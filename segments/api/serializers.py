@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from segments import selectors
 from segments.models import EvaluationRun, MembershipEvent, Segment
 
 
@@ -116,13 +118,41 @@ class EvaluateResultSerializer(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
 
 
+class MembershipEventCauseSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["rule_edit", "change", "manual", "schedule", "unknown"],
+        help_text="What caused the join or leave.",
+    )
+    label = serializers.CharField(help_text='e.g. "Partner change: Region".')
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="A partner change's changed fields."
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="A partner change's reasons (update, import…)."
+    )
+
+
 class MembershipEventSerializer(serializers.ModelSerializer):
     partner_name = serializers.CharField(source="partner.name", read_only=True)
     partner_external_id = serializers.CharField(source="partner.external_id", read_only=True)
+    cause = serializers.SerializerMethodField()
 
     class Meta:
         model = MembershipEvent
-        fields = ["id", "partner", "partner_name", "partner_external_id", "kind", "at", "run"]
+        fields = [
+            "id",
+            "partner",
+            "partner_name",
+            "partner_external_id",
+            "kind",
+            "at",
+            "run",
+            "cause",
+        ]
+
+    @extend_schema_field(MembershipEventCauseSerializer)
+    def get_cause(self, event: MembershipEvent) -> dict:
+        return selectors.membership_event_cause(event)
 
 
 class EvaluationRunSerializer(serializers.ModelSerializer):

@@ -58,12 +58,11 @@ def _rule_errors_as_400(function, **kwargs):
 def _parse_moment(value: str) -> datetime:
     """An ISO date (the end of that day) or date-time; naive values are in local time."""
     try:
-        moment = parse_datetime(value)
+        # A date first: parse_datetime reads "2026-12-07" as its midnight, not its end.
+        day = parse_date(value)
+        moment = datetime.combine(day, time.max) if day else parse_datetime(value)
         if moment is None:
-            day = parse_date(value)
-            if day is None:
-                raise ValueError(value)
-            moment = datetime.combine(day, time.max)
+            raise ValueError(value)
     except ValueError as error:
         raise ValidationError({"as_of": ["expected an ISO 8601 date or date-time"]}) from error
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
@@ -80,6 +79,14 @@ class SegmentViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         return selectors.segment_list()
+
+    def filter_queryset(self, queryset):
+        """The list's filters (`kind`, `name`, …) apply to the list only: a detail action's
+        lookup ignores them (`?kind=left` on the history was the history's own filter, and
+        answered 400 from the segment list's `kind`)."""
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def _filter(self, filterset_class, queryset):
         """Apply an action's own FilterSet (the list's is for segments); bad values are 400."""
@@ -134,17 +141,30 @@ class SegmentViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         methods=["GET"],
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                description="The members as they were at the end of this day (YYYY-MM-DD).",
+            )
+        ],
         responses=PartnerSerializer(many=True),
     )
     @extend_schema(methods=["POST"], request=MembersChangeSerializer, responses=SegmentSerializer)
     @action(detail=True, methods=["get", "post"])
     def members(self, request: Request, pk=None) -> Response:
         """GET: the members, paginated, with the partner fields. POST (static segments): add
-        partners by id or external_id."""
+        partners by id or external_id. `?as_of=YYYY-MM-DD`: the members at the end of that
+        day, from the join and leave history."""
         segment = self.get_object()
         if request.method == "POST":
             return self._change_members(request, segment, remove=False)
-        page = self.paginate_queryset(selectors.segment_members(segment=segment))
+        as_of = request.query_params.get("as_of")
+        if as_of:
+            members = selectors.segment_members_as_of(segment=segment, at=_parse_moment(as_of))
+        else:
+            members = selectors.segment_members(segment=segment)
+        page = self.paginate_queryset(members)
         return self.get_paginated_response(PartnerSerializer(page, many=True).data)
 
     @extend_schema(request=MembersChangeSerializer, responses=SegmentSerializer)

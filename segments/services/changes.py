@@ -4,6 +4,7 @@ every dynamic segment, a dependency level at a time."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,20 +53,49 @@ def _create_scope_table(partner_ids: Sequence[int]) -> None:
         cursor.execute(f"ANALYZE {SCOPE_TABLE}")
 
 
-def segments_partners_changed(*, partner_ids: Iterable[int]) -> None:
-    """Queue changed partners for a re-check (a set: repeated changes collapse) and schedule
-    the batch a few seconds later, after commit."""
+def _merge_causes(old: dict | None, new: dict) -> dict:
+    """Two causes of a queued partner as one: the union of their fields and reasons."""
+    old = old or {}
+    return {
+        key: sorted(set(old.get(key) or []) | set(new.get(key) or []))
+        for key in ("fields", "reasons")
+    }
+
+
+def segments_partners_changed(
+    *,
+    partner_ids: Iterable[int],
+    reason: str | None = None,
+    fields: Iterable[str] | None = None,
+) -> None:
+    """Queue changed partners for a re-check (a set: repeated changes collapse, their causes
+    merge) and schedule the batch a few seconds later, after commit. `reason` and `fields`
+    (what changed) become the cause of the joins and leaves the re-check writes."""
     ids = sorted(set(partner_ids))
     if not ids:
         return
     now = timezone.now()
+    cause = {"fields": sorted(set(fields or [])), "reasons": [reason] if reason else []}
     for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        # Partners already queued keep what they had and add this change's cause.
+        queued = dict(
+            PendingPartnerChange.objects.filter(partner_id__in=chunk).values_list(
+                "partner_id", "cause"
+            )
+        )
         PendingPartnerChange.objects.bulk_create(
             [
-                PendingPartnerChange(partner_id=partner_id, changed_at=now)
-                for partner_id in ids[start : start + 5000]
+                PendingPartnerChange(
+                    partner_id=partner_id,
+                    changed_at=now,
+                    cause=_merge_causes(queued.get(partner_id), cause),
+                )
+                for partner_id in chunk
             ],
-            ignore_conflicts=True,
+            update_conflicts=True,
+            unique_fields=["partner_id"],
+            update_fields=["cause"],
         )
     from segments.tasks import segments_process_changes_task
 
@@ -76,9 +106,9 @@ def segments_partners_changed(*, partner_ids: Iterable[int]) -> None:
     )
 
 
-def _claim_pending_changes(*, limit: int) -> list[int]:
-    """Take up to `limit` queued partner ids out of the queue (skipping ones another worker
-    holds); the rows come back if the surrounding transaction fails."""
+def _claim_pending_changes(*, limit: int) -> dict[int, dict | None]:
+    """Take up to `limit` queued partners out of the queue (skipping ones another worker
+    holds), {partner id: cause}; the rows come back if the surrounding transaction fails."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # A materialised CTE picks the batch once; `IN (SELECT … FOR UPDATE)` would be
@@ -91,18 +121,22 @@ def _claim_pending_changes(*, limit: int) -> list[int]:
                 )
                 DELETE FROM segments_pendingpartnerchange pending
                 USING claimed WHERE pending.partner_id = claimed.partner_id
-                RETURNING pending.partner_id
+                RETURNING pending.partner_id, pending.cause
                 """,
                 (limit,),
             )
-            return sorted(row[0] for row in cursor.fetchall())
-    ids = list(
-        PendingPartnerChange.objects.order_by("changed_at").values_list("partner_id", flat=True)[
+            rows = cursor.fetchall()
+        return {
+            partner_id: json.loads(cause) if isinstance(cause, str) else cause
+            for partner_id, cause in sorted(rows)
+        }
+    rows = list(
+        PendingPartnerChange.objects.order_by("changed_at").values_list("partner_id", "cause")[
             :limit
         ]
     )
-    PendingPartnerChange.objects.filter(partner_id__in=ids).delete()
-    return sorted(ids)
+    PendingPartnerChange.objects.filter(partner_id__in=[row[0] for row in rows]).delete()
+    return dict(sorted(rows))
 
 
 def _reserve_run_ids(*, count: int) -> list[int]:
@@ -122,10 +156,14 @@ Moves = dict[int, tuple[int, list[int], list[int], dt.datetime, dt.datetime, int
 
 
 def segments_recheck_partners(
-    *, partner_ids: Sequence[int], trigger: str = EvaluationTrigger.CHANGE
+    *,
+    partner_ids: Sequence[int],
+    trigger: str = EvaluationTrigger.CHANGE,
+    causes: dict[int, dict | None] | None = None,
 ) -> dict[int, EvaluationOutcome]:
     """Re-check only these partners against every active dynamic segment, in dependency order,
-    in one transaction. A run is recorded for each segment whose membership changed."""
+    in one transaction. A run is recorded for each segment whose membership changed, with the
+    cause (`causes`, {partner id: {"fields", "reasons"}}) of each partner that moved."""
     outcomes: dict[int, EvaluationOutcome] = {}
     if not partner_ids:
         return outcomes
@@ -170,6 +208,7 @@ def segments_recheck_partners(
                 joined=len(joined_ids),
                 left=len(left_ids),
                 duration_ms=duration_ms,
+                partner_changes=_moved_causes(causes, joined_ids, left_ids),
             )
             for segment_id, (
                 run_id,
@@ -192,6 +231,7 @@ def segments_recheck_partners(
                 "joined",
                 "left",
                 "duration_ms",
+                "partner_changes",
             ],
         )
         changed = []
@@ -207,6 +247,20 @@ def segments_recheck_partners(
             _announce_member_changes(segment=segment, outcome=outcome)
         Segment.objects.bulk_update(changed, ["member_count"])
     return outcomes
+
+
+def _moved_causes(
+    causes: dict[int, dict | None] | None, joined_ids: list[int], left_ids: list[int]
+) -> dict[str, dict] | None:
+    """The causes of the partners that moved in one segment (JSON keys are strings)."""
+    if not causes:
+        return None
+    moved = {
+        str(partner_id): causes[partner_id]
+        for partner_id in (*joined_ids, *left_ids)
+        if causes.get(partner_id)
+    }
+    return moved or None
 
 
 def _recheck_one_by_one(
@@ -430,8 +484,9 @@ def segments_process_pending_changes(*, batch_size: int | None = None) -> dict[s
     how many are still queued (the task re-enqueues itself while some remain)."""
     batch_size = batch_size or settings.PRM_SEGMENT_CHANGE_BATCH_SIZE
     with transaction.atomic():
-        partner_ids = _claim_pending_changes(limit=batch_size)
-        outcomes = segments_recheck_partners(partner_ids=partner_ids)
+        causes = _claim_pending_changes(limit=batch_size)
+        partner_ids = list(causes)
+        outcomes = segments_recheck_partners(partner_ids=partner_ids, causes=causes)
     return {
         "partners": len(partner_ids),
         "segments_changed": len(outcomes),

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from partners.models import Partner
 from segments.models import (
     EvaluationTrigger,
     Segment,
@@ -113,7 +115,7 @@ def segment_create(*, data: dict[str, Any], owner=None) -> Segment:
     segment.save()
     _sync_dependencies(segment=segment)
     if segment.kind == SegmentKind.DYNAMIC and segment.is_active:
-        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.API)
+        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.RULE_EDIT)
     return segment
 
 
@@ -134,7 +136,7 @@ def segment_update(*, segment: Segment, data: dict[str, Any]) -> Segment:
     segment.save()
     _sync_dependencies(segment=segment)
     if rule_changed and segment.kind == SegmentKind.DYNAMIC and segment.is_active:
-        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.API)
+        _enqueue_evaluation(segment_id=segment.id, trigger=EvaluationTrigger.RULE_EDIT)
     return segment
 
 
@@ -148,7 +150,24 @@ def segment_delete(*, segment: Segment) -> None:
     segment.delete()
 
 
+def segment_evaluates_inline() -> bool:
+    """Whether a saved segment is evaluated in the request: the number of partners (counted
+    no further than the bound, so the check stays cheap) is within
+    PRM_SEGMENT_INLINE_EVALUATION_MAX."""
+    limit = settings.PRM_SEGMENT_INLINE_EVALUATION_MAX
+    if limit <= 0:
+        return False
+    return Partner.objects.order_by()[: limit + 1].count() <= limit
+
+
 def _enqueue_evaluation(*, segment_id: int, trigger: str) -> None:
+    """Evaluate a saved segment: now, in this transaction, when it is small (its page shows
+    the members at once), else by the worker after commit (its page polls until the run
+    ends)."""
+    from segments.services.evaluation import segment_evaluate
     from segments.tasks import segment_evaluate_task
 
+    if segment_evaluates_inline():
+        segment_evaluate(segment_id=segment_id, trigger=trigger)
+        return
     transaction.on_commit(lambda: segment_evaluate_task.delay(segment_id, trigger))

@@ -260,7 +260,7 @@ def _recheck_dependents(*, segment_id: int, outcome: EvaluationOutcome) -> None:
 
     moved = [*outcome.joined_ids, *outcome.left_ids]
     if moved and Segment.objects.filter(depends_on__id=segment_id).exists():
-        segments_partners_changed(partner_ids=moved)
+        segments_partners_changed(partner_ids=moved, reason="segment", fields=["segment"])
 
 
 def _record_failure(

@@ -105,7 +105,9 @@ def _static_change(
     )
     # Dynamic segments that name this one re-check the partners that moved.
     if Segment.objects.filter(depends_on=segment).exists():
-        segments_partners_changed(partner_ids=[*joined, *left])
+        segments_partners_changed(
+            partner_ids=[*joined, *left], reason="segment", fields=["segment"]
+        )
     return joined or left
 
 

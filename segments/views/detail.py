@@ -3,19 +3,22 @@ static membership changes and delete."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 
 from audit.selectors import history_page_rows, object_history
 from partners.access import StaffRequiredMixin
 from partners.models import Partner
 from segments import selectors, services
-from segments.forms import StaticMembersForm
+from segments.forms import AsOfForm, StaticMembersForm
 from segments.models import EvaluationStatus, EvaluationTrigger, Segment
 from segments.rules import RuleError
 from segments.views.display import RuleDescriber
@@ -89,11 +92,21 @@ def detail_context(request, segment: Segment, members_form: StaticMembersForm | 
     }
     page_number = request.GET.get("page")
     if tab == "members":
-        members = selectors.segment_members(segment=segment).order_by("name", "id")
+        context["evaluating"] = selectors.segment_evaluation_pending(segment=segment)
+        as_of_form = AsOfForm(request.GET or None)
+        context["as_of_form"] = as_of_form
+        if as_of_form.is_valid() and as_of_form.cleaned_data["as_of"]:
+            context["as_of"] = as_of_form.cleaned_data["as_of"]
+            moment = timezone.make_aware(dt.datetime.combine(context["as_of"], dt.time.max))
+            members = selectors.segment_members_as_of(segment=segment, at=moment)
+        else:
+            members = selectors.segment_members(segment=segment).order_by("name", "id")
         context["page_obj"] = Paginator(members, PAGE_SIZE).get_page(page_number)
     elif tab == "events":
         events = selectors.segment_events(segment=segment)
         context["page_obj"] = Paginator(events, PAGE_SIZE).get_page(page_number)
+        for event in context["page_obj"]:  # one page: the runs are prefetched
+            event.cause = selectors.membership_event_cause(event)
     elif tab == "runs":
         context["page_obj"] = Paginator(runs, PAGE_SIZE).get_page(page_number)
     elif tab == "history":
@@ -107,7 +120,27 @@ def detail_context(request, segment: Segment, members_form: StaticMembersForm | 
 class SegmentDetailView(StaffRequiredMixin, View):
     def get(self, request, pk: int):
         segment = _segment(pk)
-        return render(request, "segments/detail.html", detail_context(request, segment))
+        context = detail_context(request, segment)
+        as_of_form = context.get("as_of_form")
+        status = 400 if as_of_form is not None and as_of_form.errors else 200
+        return render(request, "segments/detail.html", context, status=status)
+
+
+class SegmentMembersLiveView(StaffRequiredMixin, View):
+    """GET: the Members tab's list (fragment). While the segment's current rule is being
+    evaluated it says so and polls itself; when the run ends it brings the members (and the
+    member count, out of band) and stops polling."""
+
+    def get(self, request, pk: int):
+        segment = _segment(pk)
+        members = selectors.segment_members(segment=segment).order_by("name", "id")
+        context = {
+            "segment": segment,
+            "evaluating": selectors.segment_evaluation_pending(segment=segment),
+            "page_obj": Paginator(members, PAGE_SIZE).get_page(request.GET.get("page")),
+            "live": True,
+        }
+        return render(request, "segments/_members.html", context)
 
 
 class SegmentEvaluateView(StaffRequiredMixin, View):
@@ -237,9 +270,8 @@ class PartnerSegmentsPanelView(StaffRequiredMixin, View):
             if explanation is not None:
                 item.update(tree=describer.describe(explanation), matches=explanation["result"])
             memberships.append(item)
-        context = {
-            "partner": partner,
-            "memberships": memberships,
-            "events": selectors.partner_membership_events(partner=partner, limit=20),
-        }
+        events = list(selectors.partner_membership_events(partner=partner, limit=20))
+        for event in events:
+            event.cause = selectors.membership_event_cause(event)
+        context = {"partner": partner, "memberships": memberships, "events": events}
         return render(request, "segments/_partner_panel.html", context)
