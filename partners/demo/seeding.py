@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from partners.demo.bulk import _rows_write
 from partners.demo.generation import _external_id, _partners_plan, _pick_sets
+from partners.demo.tiers import _tiers_align
 from partners.demo.vocabulary import DEMO_PREFIX, INDUSTRIES, TECHNOLOGIES
 from partners.demo.writing import (
     _catalogue_ensure,
@@ -79,6 +80,8 @@ def demo_seed(*, partners: int, seed: int) -> dict[str, int]:
         # only the demo ones, so that imported ERP figures stay as given.
         others_exist = Partner.objects.exclude(external_id__startswith=DEMO_PREFIX).exists()
         partners_rollup_performance(partner_ids=ids if others_exist else None, today=today)
+        # Tiers as the tier rules give them, but for a few promotions waiting for review.
+        counts["pending_tier_changes"] = _tiers_align(rng, today=today)
     return counts
 
 

@@ -1,0 +1,84 @@
+"""Tiers consistent with the tier program's own rules: after the roll-up, every demo partner
+gets the tier its requirements give (the same QualifyingQuery as the evaluation and the
+what-if, one UPDATE per tier), except a handful that qualify for the next tier up and wait
+for a manager's review as pending TierChanges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import pairwise
+
+import numpy as np
+from django.db.models import Subquery
+
+from partners.demo.generation import _external_id
+from partners.demo.vocabulary import DEMO_PREFIX
+from partners.models import (
+    Partner,
+    TierChange,
+    TierChangeSource,
+    TierChangeStatus,
+)
+from partners.tiers.requirements import QualifyingQuery, tier_requirements_load
+
+PENDING_TIER_CHANGES = 8
+
+
+def _tiers_align(rng: np.random.Generator, *, today: dt.date) -> int:
+    """Put every demo partner on the tier its requirements give, then move a few back one
+    tier with a pending change up; returns the pending changes written."""
+    query = QualifyingQuery(tier_requirements_load(), today=today)
+    demo = Partner.objects.filter(external_id__startswith=DEMO_PREFIX)
+    moving = query.moving(demo)
+    targets = set(moving.values_list("target_tier_id", flat=True).distinct())
+    for target in targets:
+        # One UPDATE per tier; the subquery is the evaluation's own decision.
+        ids = Subquery(moving.filter(target_tier_id=target).values("pk"))
+        Partner.objects.filter(pk__in=ids).update(tier_id=target)
+    return _pending_write(rng, query=query, demo=demo)
+
+
+def _pending_write(rng: np.random.Generator, *, query: QualifyingQuery, demo) -> int:
+    """A handful of active partners that qualify for silver or better are still on the tier
+    below: their promotion is a pending change (as a scheduled evaluation would have queued
+    it under PRM_TIER_CHANGES_REQUIRE_APPROVAL)."""
+    ranked = [tier for tier in query.tiers if tier.is_automatic]
+    below = {upper.id: lower.id for lower, upper in pairwise(ranked)}
+    candidates = list(
+        demo.filter(lifecycle_stage="active", tier_id__in=list(below))
+        .exclude(external_id=_external_id(0))  # the showcase partner stays as it is
+        .order_by("id")
+        .values_list("id", "tier_id")
+    )
+    if not candidates:
+        return 0
+    picked = sorted(
+        rng.choice(len(candidates), size=min(PENDING_TIER_CHANGES, len(candidates)), replace=False)
+    )
+    by_target: dict[int, list[int]] = {}
+    for index in picked:
+        partner_id, tier_id = candidates[int(index)]
+        by_target.setdefault(below[tier_id], []).append(partner_id)
+    for lower, partner_ids in by_target.items():
+        Partner.objects.filter(pk__in=partner_ids).update(tier_id=lower)
+    rows = query.moving(demo.filter(pk__in=[p for ids in by_target.values() for p in ids]))
+    changes = [
+        TierChange(
+            partner_id=row["id"],
+            from_tier_id=row["tier_id"],
+            to_tier_id=row["target_tier_id"],
+            direction=query.direction(
+                from_tier_id=row["tier_id"], to_tier_id=row["target_tier_id"]
+            ),
+            status=TierChangeStatus.PENDING,
+            reasons=query.reasons(
+                from_tier_id=row["tier_id"], to_tier_id=row["target_tier_id"], measures=row
+            ),
+            source=TierChangeSource.SCHEDULE,
+        )
+        for row in rows.order_by("id").values(
+            "id", "tier_id", "target_tier_id", *query.measure_names
+        )
+    ]
+    TierChange.objects.bulk_create(changes)
+    return len(changes)
