@@ -158,9 +158,8 @@ def demo_segments_history(
         timezone.make_aware(dt.datetime.combine(day or dt.date(2000, 1, 1), dt.time.min))
         for day in demo.values_list("joined_at", flat=True)
     )
-    row_of = {int(pid): row for row, pid in enumerate(partner_ids.tolist())}
     end = now.timestamp()
-    joins_by_segment: dict[str, dict[int, float]] = {}
+    joins_by_segment: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     written: dict[str, int] = {}
     ordered = sorted(segments.values(), key=lambda seg: seg.slug in PARENT_SEGMENT)
     for index, segment in enumerate(ordered):
@@ -174,14 +173,17 @@ def demo_segments_history(
             ),
             dtype=np.int64,
         )
-        rows = np.array([row_of.get(int(pid), -1) for pid in members.tolist()], dtype=np.int64)
-        members, rows = members[rows >= 0], rows[rows >= 0]
+        # Rows of the demo partners (ids sorted): other partners' memberships stay as they are.
+        rows = np.minimum(np.searchsorted(partner_ids, members), len(partner_ids) - 1)
+        demo_member = partner_ids[rows] == members
+        members, rows = members[demo_member], rows[demo_member]
         start = np.maximum(created, partner_joined[rows])
         parent = joins_by_segment.get(PARENT_SEGMENT.get(segment.slug, ""))
-        if parent is not None:
-            start = np.maximum(
-                start, [parent.get(int(pid), start[k]) for k, pid in enumerate(members)]
-            )
+        if parent is not None and len(parent[0]):
+            parent_members, parent_joined = parent
+            at = np.minimum(np.searchsorted(parent_members, members), len(parent_members) - 1)
+            found = parent_members[at] == members
+            start = np.where(found, np.maximum(start, parent_joined[at]), start)
         days = JOINED_WITHIN_DAYS.get(segment.slug)
         if segment.kind == "static":
             joined = np.full(len(members), created + 3 * 86400.0)
@@ -190,7 +192,7 @@ def demo_segments_history(
         else:
             joined = start + (end - start) * rng.random(len(members)) ** 2
         joined = np.minimum(joined, end - 60)
-        joins_by_segment[segment.slug] = dict(zip(members.tolist(), joined.tolist(), strict=True))
+        joins_by_segment[segment.slug] = (members, joined)
 
         # Former members: partners that met the rule for a while and left.
         outside = np.setdiff1d(np.arange(len(partner_ids)), rows)
@@ -209,7 +211,7 @@ def demo_segments_history(
             former_joined = former_start + (end - former_start) * 0.7 * rng.random(count)
             former_left = former_joined + (end - former_joined) * (0.1 + 0.8 * rng.random(count))
 
-        MembershipEvent.objects.filter(segment=segment).delete()
+        MembershipEvent.objects.filter(segment=segment, partner__in=demo).delete()
         events = [
             *zip(members.tolist(), ["joined"] * len(members), _moments(joined), strict=True),
             *zip(
@@ -230,7 +232,7 @@ def demo_segments_history(
             ["segment_id", "partner_id", "kind", "at"],
             ((segment.id, pid, kind, at) for pid, kind, at in events),
         )
-        Membership.objects.filter(segment=segment).delete()
+        Membership.objects.filter(segment=segment, partner__in=demo).delete()
         _rows_write(
             Membership,
             ["segment_id", "partner_id", "joined_at"],

@@ -18,6 +18,7 @@ from partners.tiers.selectors import tiers_what_if
 from segments.demo import JOINED_WITHIN_DAYS
 from segments.models import MembershipEvent, Segment, SegmentKind
 from segments.selectors import segment_size_ranking, segments_size_history
+from tests.partners.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,17 @@ def test_history_is_relative_to_today():
     assert Partner.objects.filter(joined_at__gte=timezone.localdate() - dt.timedelta(days=90))
     last = MembershipEvent.objects.order_by("-at").first()
     assert last.at >= timezone.now() - dt.timedelta(days=60)
+
+
+def test_history_keeps_the_memberships_of_other_partners():
+    # given an imported partner (kept by --flush) that meets a demo segment's rule
+    imported = PartnerFactory(lifecycle_stage="active", tech_savviness=1)
+
+    # when the demo is seeded around it
+    seed_story(flush=True)
+
+    # then its membership and join, from the evaluation, are still there
+    segment = Segment.objects.get(slug="onboarding-basics")
+    assert segment.memberships.filter(partner=imported).exists()
+    assert segment.events.filter(partner=imported, kind="joined").exists()
+    assert segment.memberships.count() == segment.member_count
