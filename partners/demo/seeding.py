@@ -81,7 +81,7 @@ def demo_seed(*, partners: int, seed: int) -> dict[str, int]:
         others_exist = Partner.objects.exclude(external_id__startswith=DEMO_PREFIX).exists()
         partners_rollup_performance(partner_ids=ids if others_exist else None, today=today)
         # Tiers as the tier rules give them, but for a few promotions waiting for review.
-        counts["pending_tier_changes"] = _tiers_align(rng, today=today)
+        counts["pending_tier_changes"] = _tiers_align(today=today)
     return counts
 
 

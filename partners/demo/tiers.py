@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from itertools import pairwise
 
-import numpy as np
 from django.db.models import Subquery
 
 from partners.demo.generation import _external_id
@@ -21,12 +20,13 @@ from partners.models import (
 )
 from partners.tiers.requirements import QualifyingQuery, tier_requirements_load
 
-PENDING_TIER_CHANGES = 8
+# Promotions waiting for review, by the tier they are for (8 in all).
+PENDING_PER_TIER = {"silver": 3, "gold": 3, "platinum": 2}
 
 
-def _tiers_align(rng: np.random.Generator, *, today: dt.date) -> int:
-    """Put every demo partner on the tier its requirements give, then move a few back one
-    tier with a pending change up; returns the pending changes written."""
+def _tiers_align(*, today: dt.date) -> int:
+    """Put every demo partner on the tier its requirements give, then move the few that only
+    just qualify back one tier, with a pending promotion; returns the changes written."""
     query = QualifyingQuery(tier_requirements_load(), today=today)
     demo = Partner.objects.filter(external_id__startswith=DEMO_PREFIX)
     moving = query.moving(demo)
@@ -35,30 +35,25 @@ def _tiers_align(rng: np.random.Generator, *, today: dt.date) -> int:
         # One UPDATE per tier; the subquery is the evaluation's own decision.
         ids = Subquery(moving.filter(target_tier_id=target).values("pk"))
         Partner.objects.filter(pk__in=ids).update(tier_id=target)
-    return _pending_write(rng, query=query, demo=demo)
+    return _pending_write(query=query, demo=demo)
 
 
-def _pending_write(rng: np.random.Generator, *, query: QualifyingQuery, demo) -> int:
-    """A handful of active partners that qualify for silver or better are still on the tier
-    below: their promotion is a pending change (as a scheduled evaluation would have queued
-    it under PRM_TIER_CHANGES_REQUIRE_APPROVAL)."""
+def _pending_write(*, query: QualifyingQuery, demo) -> int:
+    """The active partners that only just qualify for silver or better (the lowest revenue
+    above each tier's threshold: PENDING_PER_TIER of each) are still on the tier below:
+    their promotion is a pending change, as a scheduled evaluation queues it under
+    PRM_TIER_CHANGES_REQUIRE_APPROVAL."""
     ranked = [tier for tier in query.tiers if tier.is_automatic]
-    below = {upper.id: lower.id for lower, upper in pairwise(ranked)}
-    candidates = list(
-        demo.filter(lifecycle_stage="active", tier_id__in=list(below))
-        .exclude(external_id=_external_id(0))  # the showcase partner stays as it is
-        .order_by("id")
-        .values_list("id", "tier_id")
-    )
-    if not candidates:
-        return 0
-    picked = sorted(
-        rng.choice(len(candidates), size=min(PENDING_TIER_CHANGES, len(candidates)), replace=False)
-    )
     by_target: dict[int, list[int]] = {}
-    for index in picked:
-        partner_id, tier_id = candidates[int(index)]
-        by_target.setdefault(below[tier_id], []).append(partner_id)
+    for lower, upper in pairwise(ranked):
+        ids = list(
+            demo.filter(lifecycle_stage="active", tier_id=upper.id)
+            .exclude(external_id=_external_id(0))  # the showcase partner stays as it is
+            .order_by("revenue_12m", "id")
+            .values_list("id", flat=True)[: PENDING_PER_TIER.get(upper.slug, 0)]
+        )
+        if ids:
+            by_target[lower.id] = ids
     for lower, partner_ids in by_target.items():
         Partner.objects.filter(pk__in=partner_ids).update(tier_id=lower)
     rows = query.moving(demo.filter(pk__in=[p for ids in by_target.values() for p in ids]))
