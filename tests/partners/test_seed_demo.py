@@ -4,12 +4,14 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from auditlog.models import LogEntry
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
+from audit.models import AuditEntry
 from partners import demo
 from partners.models import (
     Certification,
@@ -342,3 +344,15 @@ def test_seed_rejects_a_non_positive_partner_count():
     # given / when / then
     with pytest.raises(CommandError, match="at least 1"):
         seed_demo(partners=0)
+
+
+def test_seed_flush_deletes_the_demo_data_without_an_audit_entry_per_row():
+    # given seeded demo data
+    seed_demo()
+
+    # when it is flushed and seeded again
+    seed_demo("--flush")
+
+    # then no deletion was diffed into the audit log, row by row (that took a minute)
+    assert not AuditEntry.objects.filter(action=LogEntry.Action.DELETE).exists()
+    assert Partner.objects.count() == PARTNERS
