@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from itertools import pairwise
 
-from django.db.models import Subquery
-
 from partners.demo.generation import _external_id
 from partners.demo.vocabulary import DEMO_PREFIX
 from partners.models import (
@@ -21,6 +19,7 @@ from partners.models import (
 from partners.tiers.requirements import QualifyingQuery, tier_requirements_load
 
 # Promotions waiting for review, by the tier they are for (8 in all).
+BATCH = 5000
 PENDING_PER_TIER = {"silver": 3, "gold": 3, "platinum": 2}
 
 
@@ -29,12 +28,14 @@ def _tiers_align(*, today: dt.date) -> int:
     just qualify back one tier, with a pending promotion; returns the changes written."""
     query = QualifyingQuery(tier_requirements_load(), today=today)
     demo = Partner.objects.filter(external_id__startswith=DEMO_PREFIX)
-    moving = query.moving(demo)
-    targets = set(moving.values_list("target_tier_id", flat=True).distinct())
-    for target in targets:
-        # One UPDATE per tier; the subquery is the evaluation's own decision.
-        ids = Subquery(moving.filter(target_tier_id=target).values("pk"))
-        Partner.objects.filter(pk__in=ids).update(tier_id=target)
+    # One read of the evaluation's own decision, then one UPDATE per tier (in batches, for
+    # SQLite's limit on parameters).
+    ids_by_target: dict[int | None, list[int]] = {}
+    for partner_id, target in query.moving(demo).values_list("id", "target_tier_id"):
+        ids_by_target.setdefault(target, []).append(partner_id)
+    for target, ids in ids_by_target.items():
+        for start in range(0, len(ids), BATCH):
+            Partner.objects.filter(pk__in=ids[start : start + BATCH]).update(tier_id=target)
     return _pending_write(query=query, demo=demo)
 
 
