@@ -97,6 +97,8 @@ def _partners_plan(rng: np.random.Generator, *, n: int, today: dt.date) -> dict:
     employees = np.clip(np.rint(rng.lognormal(np.log(30), 1.2, n) * profile[:, 0]), 1, 250_000)
     employees[0] = max(employees[0], 180)
     revenue = employees * profile[:, 1] * rng.lognormal(0, 0.4, n)
+    # The showcase partner (the demo portal user's company) is a comfortable Gold partner.
+    revenue[0] = max(revenue[0], 50e6)
 
     # Tiers follow size among established partners; newcomers have none or `registered`.
     established = stage >= STAGE["active"]  # active, dormant or churned
@@ -118,6 +120,14 @@ def _partners_plan(rng: np.random.Generator, *, n: int, today: dt.date) -> dict:
     quiet_days = np.array([[0, 30], [0, 20], [0, 45], [60, 365], [120, 720]])[stage]
     days_quiet = np.minimum(rng.integers(quiet_days[:, 0], quiet_days[:, 1] + 1), days_joined)
     savviness = np.clip(np.rint(profile[:, 2] + rng.normal(0, 0.9, n)), 1, 5).astype(int)
+    # Enablement completed: newcomers have done little, savvy and engaged partners more;
+    # applicants have not started (null). Spread, so that the value/need matrix is too.
+    enablement_mean = np.array([[1, 1], [1.5, 5], [2 + 0.4 * 3, 2.5], [1.5, 3], [1, 4]])[stage]
+    enablement = np.round(
+        100
+        * rng.beta(enablement_mean[:, 0] + 0.3 * (savviness - 3).clip(0), enablement_mean[:, 1]),
+        1,
+    )
     return {
         "n": n,
         "name": _company_names(rng, n),
@@ -140,6 +150,7 @@ def _partners_plan(rng: np.random.Generator, *, n: int, today: dt.date) -> dict:
         "days_joined": days_joined,
         "savviness": savviness,
         "engagement": engagement,
+        "enablement": np.where(stage == STAGE["applicant"], np.nan, enablement),
         "last_activity_seconds": days_quiet * 86400 + rng.integers(1, 86400, n),
         "crm_owner": [
             _nth(CRM_OWNERS[regions[r]], u) for r, u in zip(region, rng.random(n), strict=True)

@@ -103,6 +103,7 @@ def _partners_write(plan: dict, *, tier_ids: dict[str, int], today: dt.date) -> 
                 joined[i],
                 int(plan["savviness"][i]),
                 float(plan["engagement"][i]),
+                None if np.isnan(plan["enablement"][i]) else float(plan["enablement"][i]),
                 day_start - dt.timedelta(seconds=int(plan["last_activity_seconds"][i])),
                 attributes,
                 now,
@@ -111,7 +112,8 @@ def _partners_write(plan: dict, *, tier_ids: dict[str, int], today: dt.date) -> 
 
     fields = ["name", "external_id", "partner_type", "tier_id", "region", "country",
               "employee_count", "annual_revenue", "lifecycle_stage", "joined_at",
-              "tech_savviness", "engagement_score", "last_activity_at", "attributes",
+              "tech_savviness", "engagement_score", "enablement_completion_pct", "last_activity_at",
+              "attributes",
               "created_at", "updated_at"]  # fmt: skip
     _rows_write(Partner, fields, rows())
     id_by_external = dict(
@@ -133,6 +135,7 @@ def _certifications_write(
     ages = (
         rng.random((plan["n"], len(slugs))) ** 1.5 * np.minimum(plan["days_joined"], 1460)[:, None]
     )
+    ages[0] = np.minimum(ages[0], 200)  # the showcase partner's certifications are current
 
     def rows():
         for i in range(plan["n"]):
@@ -213,14 +216,19 @@ def _performance_write(
     joined_month = (plan["joined"].astype("datetime64[M]") - np.datetime64(first, "M")).astype(int)
     factor = np.where(t[None, :] >= joined_month[:, None], 1.0, 0.0)
     stage = plan["stage_index"]
-    ramp = np.clip((t[None, :] - joined_month[:, None] + 1) / 6, 0, 1)
+    # New partners close their first deals after a quarter, then ramp up over six months.
+    ramp = np.clip((t[None, :] - joined_month[:, None] - 2) / 6, 0, 1)
     factor = np.where((stage == STAGE["onboarding"])[:, None], factor * ramp * 0.5, factor)
     factor[stage == STAGE["applicant"]] = 0
-    stop = MONTHS - rng.integers(3, 16, n)
+    # Churned partners stopped before the last quarter; dormant ones have faded out steadily
+    # over the two years (a step in the last months would make every forecast of them miss).
+    stop = MONTHS - rng.integers(6, 16, n)
     churned = (stage == STAGE["churned"])[:, None] & (t[None, :] >= stop[:, None])
-    quiet = MONTHS - rng.integers(4, 10, n)
-    dormant = (stage == STAGE["dormant"])[:, None] & (t[None, :] >= quiet[:, None])
-    factor = np.where(churned, 0, np.where(dormant, factor * 0.15, factor))
+    fade_start = rng.integers(0, 6, n)
+    fade_span = (MONTHS - fade_start)[:, None]
+    fade = np.clip(1 - 0.7 * (t[None, :] - fade_start[:, None]) / fade_span, 0.3, 1)
+    dormant = (stage == STAGE["dormant"])[:, None]
+    factor = np.where(churned, 0, np.where(dormant, factor * fade, factor))
 
     growth = rng.lognormal(np.log(1.08), 0.15, n)[:, None] ** ((t[None, :] - MONTHS + 1) / 12)
     seasonal = SEASONALITY[[m.month - 1 for m in months]][None, :]
@@ -228,11 +236,13 @@ def _performance_write(
     expected = monthly[:, None] * seasonal * growth * factor
     deal_size = 5000 * plan["employees"] ** 0.35 * rng.lognormal(0, 0.35, n)
     rate = expected / deal_size[:, None]
-    won = rng.poisson(rate)
+    # A month with revenue has closed at least one deal (a small one, for a small partner).
+    won = np.where(expected > 0, np.maximum(rng.poisson(rate), 1), 0)
     win_rate = np.clip(rng.beta(4, 6, n) + 0.04 * plan["tier"], 0.1, 0.8)[:, None]
     registered = won + rng.poisson(rate * (1 - win_rate) / win_rate)
-    cents = np.rint(won * deal_size[:, None] * rng.lognormal(0, 0.25, (n, MONTHS)) * 100)
-    cents = cents.astype(np.int64)
+    # Revenue is the month's expected figure with modest noise (renewals and running deals
+    # as well as the new ones), so that trends and back-tests have a signal to find.
+    cents = np.rint(expected * rng.lognormal(0, 0.12, (n, MONTHS)) * 100).astype(np.int64)
     partner_ids = np.asarray(ids)
     month_texts = [month.isoformat() for month in months]
 
