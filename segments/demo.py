@@ -54,8 +54,14 @@ DEMO_SEGMENTS = [
     {
         "slug": "tier-edge",
         "name": "On the edge of the next tier",
-        "objective": "Nudge partners within 15% of the next tier's revenue threshold.",
-        "rule": {"field": "next_tier_gap_pct", "op": "between", "value": [0, 15]},
+        "objective": "Nudge partners within 15% of the next tier on every requirement "
+        "(revenue, deals, certifications) who do not qualify yet.",
+        "rule": {
+            "all": [
+                {"field": "next_tier_progress_pct", "op": "gte", "value": 85},
+                {"field": "next_tier_unmet_requirements", "op": "gte", "value": 1},
+            ]
+        },
     },
     {
         "slug": "security-specialists",

@@ -175,6 +175,18 @@ class TierProgressSerializer(serializers.Serializer):
     qualifying_tier = TierBriefSerializer(allow_null=True)
     next_tier = NextTierSerializer(allow_null=True)
     requirements = RequirementProgressSerializer(many=True)
-    pct = serializers.FloatField(allow_null=True)
-    next_tier_gap_pct = serializers.FloatField(allow_null=True)
+    pct = serializers.FloatField(
+        allow_null=True, help_text="The mean share met over the next tier's requirements."
+    )
+    progress_pct = serializers.FloatField(
+        allow_null=True,
+        help_text="The share met of the next tier's requirement furthest from met: 100 exactly "
+        "when the partner qualifies (the segment field next_tier_progress_pct).",
+    )
+    unmet = serializers.IntegerField(
+        allow_null=True, help_text="How many of the next tier's requirements are not met yet."
+    )
+    next_tier_gap_pct = serializers.FloatField(
+        allow_null=True, help_text="Revenue only: percent of the next tier's minimum missing."
+    )
     pending_change = PendingChangeSerializer(allow_null=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +21,11 @@ from django.db.models import (
     BigIntegerField,
     Case,
     Count,
+    DecimalField,
     Expression,
+    ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -31,7 +34,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Greatest, Least
+from django.db.models.lookups import GreaterThanOrEqual
 
 from partners.models import Partner, PartnerCertification, Tier
 
@@ -299,6 +303,90 @@ class QualifyingQuery:
             .exclude(current_key=F("target_key"))
         )
 
+    # -- the way to the next tier (tier progress and the segment fields alike) ---------
+
+    def next_tier(self, rank: int) -> TierRequirements | None:
+        """The tier after `rank` (the smallest rank above it; NO_TIER: the lowest tier)."""
+        return next((tier for tier in self.tiers if tier.rank > rank), None)
+
+    def next_tier_value(
+        self, value: Callable[[TierRequirements], Expression], output_field
+    ) -> Expression:
+        """`value` of each partner's next tier, as one CASE over its tier (the tiers are a
+        handful, read once per statement): null at the top tier."""
+        whens = []
+        for tier in self.tiers:
+            following = self.next_tier(tier.rank)
+            if following is not None:
+                whens.append(When(tier_id=tier.id, then=value(following)))
+        lowest = self.next_tier(NO_TIER)
+        if lowest is not None:
+            whens.append(When(tier_id__isnull=True, then=value(lowest)))
+        if not whens:
+            return Value(None, output_field=output_field)
+        return Case(
+            *whens, default=Value(None, output_field=output_field), output_field=output_field
+        )
+
+    def _requirement_parts(self, tier: TierRequirements) -> list[tuple[str, Any, Expression, Q]]:
+        """(requirement, required, the partner's measure, met) for each set requirement."""
+        parts = []
+        for requirement, measure in MEASURES.items():
+            required = getattr(tier, requirement)
+            if required is None:
+                continue
+            if requirement == "min_active_certifications":
+                actual = self._certification_count(tier.required_certification_ids)
+                met = GreaterThanOrEqual(actual, Value(required))
+            else:
+                actual = F(measure)
+                met = Q(**{f"{measure}__gte": required})
+            parts.append((requirement, required, actual, met))
+        return parts
+
+    def progress_pct(self, tier: TierRequirements) -> Expression:
+        """How far a partner is on its way to `tier`, 0-100: the share met of the requirement
+        furthest from met (requirement_share in SQL). A partner moves up only when every
+        requirement is met, so no average stands for it; 100 exactly when it qualifies."""
+        shares = []
+        for _requirement, required, actual, met in self._requirement_parts(tier):
+            required = float(required)
+            if required <= 0:
+                partial: Expression = Value(0.0)
+            else:
+                ratio = Coalesce(Cast(actual, FloatField()), Value(0.0)) / Value(required)
+                partial = Greatest(Least(ratio, Value(1.0)), Value(0.0))
+            shares.append(
+                Case(When(met, then=Value(1.0)), default=partial, output_field=FloatField())
+            )
+        if not shares:
+            return Value(100.0, output_field=FloatField())
+        weakest = shares[0] if len(shares) == 1 else Least(*shares)
+        return ExpressionWrapper(weakest * Value(100.0), output_field=FloatField())
+
+    def unmet_count(self, tier: TierRequirements) -> Expression:
+        """How many of the tier's requirements a partner does not meet yet."""
+        total: Expression = Value(0)
+        for *_, met in self._requirement_parts(tier):
+            total = total + Case(When(met, then=Value(0)), default=Value(1))
+        return ExpressionWrapper(total, output_field=IntegerField())
+
+    def requirement_gap(self, tier: TierRequirements, requirement: str) -> Expression:
+        """What a partner misses of one requirement of the tier (0 when met or not set):
+        revenue in money, deals and certifications as counts."""
+        output = (
+            DecimalField(max_digits=16, decimal_places=2)
+            if requirement == "min_revenue_12m"
+            else IntegerField()
+        )
+        for name, required, actual, met in self._requirement_parts(tier):
+            if name == requirement:
+                missing = ExpressionWrapper(
+                    Value(required) - Coalesce(actual, Value(0)), output_field=output
+                )
+                return Case(When(met, then=Value(0)), default=missing, output_field=output)
+        return Value(0, output_field=output)
+
     # -- explanations ----------------------------------------------------------------
 
     def rank(self, tier_id: int | None) -> int:
@@ -357,3 +445,13 @@ class QualifyingQuery:
 
 def _json_number(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
+
+
+def requirement_share(*, required: Any, actual: Any, met: bool) -> float:
+    """The share met of one requirement, 0-1 (QualifyingQuery.progress_pct in SQL)."""
+    required = float(required)
+    if met:
+        return 1.0
+    if actual is None or required <= 0:
+        return 0.0
+    return max(min(float(actual) / required, 1.0), 0.0)

@@ -19,6 +19,7 @@ from partners.tiers.requirements import (
     ThresholdsError,
     TierRequirements,
     jit_off,
+    requirement_share,
     thresholds_errors,
     tier_requirements_load,
 )
@@ -131,8 +132,11 @@ def _first(rows: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
 def tier_progress(*, partner: Partner, today: dt.date | None = None) -> dict[str, Any]:
     """Where a partner stands: its tier, the tier it qualifies for now, the next tier (the
     smallest rank above its own; the lowest tier without one) and, per requirement of the
-    next tier, {requirement, required, actual, missing, met}, the overall pct met, and
-    next_tier_gap_pct as the segment field defines it."""
+    next tier, {requirement, required, actual, missing, met}; pct, the mean share met;
+    progress_pct, the share met of the requirement furthest from met, and unmet, the
+    requirements not met yet (the segment fields next_tier_progress_pct and
+    next_tier_unmet_requirements); and next_tier_gap_pct as the segment field defines it
+    (revenue only)."""
     today = today or timezone.localdate()
     tiers = tier_requirements_load()
     query = QualifyingQuery(tiers, today=today)
@@ -160,6 +164,8 @@ def tier_progress(*, partner: Partner, today: dt.date | None = None) -> dict[str
         ),
         "requirements": requirements,
         "pct": _overall_pct(requirements) if next_tier else None,
+        "progress_pct": round(_progress_pct(requirements), 1) if next_tier else None,
+        "unmet": sum(1 for check in requirements if not check["met"]) if next_tier else None,
         "next_tier_gap_pct": _gap_pct(next_tier, measures["revenue_12m"]),
         "pending_change": (
             {
@@ -194,20 +200,24 @@ def _requirements_progress(
     return result
 
 
+def _shares(requirements: list[dict[str, Any]]) -> list[float]:
+    return [
+        requirement_share(required=check["required"], actual=check["actual"], met=check["met"])
+        for check in requirements
+    ]
+
+
 def _overall_pct(requirements: list[dict[str, Any]]) -> float:
     """The mean share met over the requirements (each capped at 100%); 100 with none."""
-    if not requirements:
-        return 100.0
-    shares = []
-    for check in requirements:
-        required, actual = float(check["required"]), check["actual"]
-        if check["met"]:
-            shares.append(1.0)
-        elif actual is None or required <= 0:
-            shares.append(0.0)
-        else:
-            shares.append(max(min(float(actual) / required, 1.0), 0.0))
-    return round(sum(shares) / len(shares) * 100, 1)
+    shares = _shares(requirements)
+    return round(sum(shares) / len(shares) * 100, 1) if shares else 100.0
+
+
+def _progress_pct(requirements: list[dict[str, Any]]) -> float:
+    """The share met of the requirement furthest from met, as the segment field
+    next_tier_progress_pct computes it: 100 exactly when the partner qualifies."""
+    shares = _shares(requirements)
+    return min(shares) * 100 if shares else 100.0
 
 
 def _gap_pct(tier: TierRequirements | None, revenue_12m: Decimal | None) -> float | None:

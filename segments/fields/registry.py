@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import (
+    DecimalField,
     FloatField,
+    IntegerField,
 )
 from django_countries.data import COUNTRIES
 
@@ -21,6 +23,7 @@ from partners.models import (
     Technology,
     Tier,
 )
+from partners.tiers.requirements import QualifyingQuery, tier_requirements_load
 from segments.fields.base import (
     ATTRIBUTE_KEY,
     ATTRIBUTE_PREFIX,
@@ -49,6 +52,25 @@ def _choice(name: str, label: str, choices: Sequence[tuple[str, Any]], normalize
 def _number_field(name: str, label: str, help_text: str = "") -> FieldSpec:
     return FieldSpec(
         name=name, type=FieldType.NUMBER, label=label, column=name, help_text=help_text
+    )
+
+
+def _next_tier_field(name: str, label: str, value, output_field, help_text: str) -> FieldSpec:
+    """A measure of each partner's way to its next tier, computed by the tier program's own
+    QualifyingQuery (so a rule and the tier progress card read the same figures): `value`
+    maps (query, next tier) to the expression. The tiers are read when the rule compiles."""
+
+    def expression(today):
+        query = QualifyingQuery(tier_requirements_load(), today=today)
+        return query.next_tier_value(lambda tier: value(query, tier), output_field)
+
+    return FieldSpec(
+        name=name,
+        type=FieldType.NUMBER,
+        label=label,
+        expression=expression,
+        output_field=output_field,
+        help_text=help_text,
     )
 
 
@@ -83,8 +105,46 @@ FIELDS: dict[str, FieldSpec] = {
             label="Gap to next tier (%)",
             expression=next_tier_gap_pct,
             output_field=FloatField(),
-            help_text="How far revenue (12 months) is below the next tier's minimum, in percent "
-            "of that minimum; negative when above it, empty at the top tier.",
+            help_text="Revenue only: how far revenue (12 months) is below the next tier's "
+            "minimum, in percent of that minimum; negative when above it, empty at the top "
+            "tier. For every requirement, see progress to next tier.",
+        ),
+        _next_tier_field(
+            "next_tier_progress_pct",
+            "Progress to next tier (%)",
+            lambda query, tier: query.progress_pct(tier),
+            FloatField(),
+            "0 to 100: the share met of the next tier's requirement furthest from met "
+            "(revenue, deals, certifications, enablement), as the tier progress card shows; "
+            "100 when the partner qualifies, empty at the top tier.",
+        ),
+        _next_tier_field(
+            "next_tier_unmet_requirements",
+            "Next tier: requirements not met",
+            lambda query, tier: query.unmet_count(tier),
+            IntegerField(),
+            "How many of the next tier's requirements the partner does not meet yet.",
+        ),
+        _next_tier_field(
+            "next_tier_revenue_gap",
+            "Next tier: revenue missing",
+            lambda query, tier: query.requirement_gap(tier, "min_revenue_12m"),
+            DecimalField(max_digits=16, decimal_places=2),
+            "Revenue (12 months) still missing for the next tier's minimum; 0 when met.",
+        ),
+        _next_tier_field(
+            "next_tier_deals_gap",
+            "Next tier: deals won missing",
+            lambda query, tier: query.requirement_gap(tier, "min_deals_won_12m"),
+            IntegerField(),
+            "Deals won (12 months) still missing for the next tier; 0 when met.",
+        ),
+        _next_tier_field(
+            "next_tier_certifications_missing",
+            "Next tier: certifications missing",
+            lambda query, tier: query.requirement_gap(tier, "min_active_certifications"),
+            IntegerField(),
+            "Active certifications (of those the next tier counts) still missing; 0 when met.",
         ),
         FieldSpec(
             name="at_risk",

@@ -26,6 +26,11 @@ FIELD_GROUPS = {
     "engagement_score": "Performance",
     "last_activity_at": "Performance",
     "next_tier_gap_pct": "Performance",
+    "next_tier_progress_pct": "Performance",
+    "next_tier_unmet_requirements": "Performance",
+    "next_tier_revenue_gap": "Performance",
+    "next_tier_deals_gap": "Performance",
+    "next_tier_certifications_missing": "Performance",
     "enablement_completion_pct": "Performance",
     "at_risk": "Performance",
     "industries": "Capabilities",
@@ -35,7 +40,7 @@ FIELD_GROUPS = {
 }
 GROUP_LABELS = {"all": "All of", "any": "Any of", "not": "Not"}
 # Number fields that are money (in PRM_CURRENCY): shown with the currency.
-MONEY_FIELDS = frozenset({"annual_revenue", "revenue_12m"})
+MONEY_FIELDS = frozenset({"annual_revenue", "revenue_12m", "next_tier_revenue_gap"})
 
 
 def builder_catalogue() -> list[dict[str, Any]]:

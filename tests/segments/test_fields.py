@@ -29,6 +29,12 @@ DESIGN_FIELDS = {
     "engagement_score": "number",
     "enablement_completion_pct": "number",
     "next_tier_gap_pct": "number",
+    # the way to the next tier by every requirement (issue 16)
+    "next_tier_progress_pct": "number",
+    "next_tier_unmet_requirements": "number",
+    "next_tier_revenue_gap": "number",
+    "next_tier_deals_gap": "number",
+    "next_tier_certifications_missing": "number",
     "at_risk": "boolean",  # set by insights (issue 9)
     "joined_at": "date",
     "last_activity_at": "date",
