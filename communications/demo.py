@@ -306,8 +306,9 @@ def _scheduled_write(*, segments: dict[str, Segment], now: dt.datetime) -> int:
 def demo_campaigns_seed(*, seed: int = 42, now: dt.datetime | None = None) -> dict[str, int]:
     """Create the demo campaigns with their message history. Returns counts."""
     now = now or timezone.now()
+    # The board draws from its own stream: whether it exists already changes nothing else.
+    _board_ensure(np.random.default_rng([seed, 1]))
     rng = np.random.default_rng(seed)
-    _board_ensure(rng)
     segments = {segment.slug: segment for segment in Segment.objects.all()}
     messages, answers = _past_write(rng, segments=segments, now=now)
     scheduled = _scheduled_write(segments=segments, now=now)
