@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from enablement.models import (
     ContentItem,
@@ -33,9 +35,9 @@ from segments.models import Segment
 DEMO_PARTNER_EXTERNAL_ID = "DEMO-0000001"
 
 # (title, kind, audience, source, summary). Audience: "all", "segment:<slug>", "tier:<slug>",
-# "role:<role>"; source: "url" or "body".
+# "role:<role>"; source: "url", "body" or a small generated file ("pdf", "txt").
 CONTENT = [
-    ("Partner program guide 2026", "document", "all", "body", "Tiers, benefits, how to grow."),
+    ("Partner program guide 2026", "document", "all", "pdf", "Tiers, benefits, how to grow."),
     ("Brand and co-marketing toolkit", "link", "all", "url", "Logos, templates, guidelines."),
     ("Deal registration in five minutes", "video", "all", "url", "Register and track deals."),
     ("Product roadmap briefing", "news", "all", "body", "What ships in the next two quarters."),
@@ -85,7 +87,7 @@ CONTENT = [
         "Security co-selling kit",
         "document",
         "segment:security-specialists",
-        "body",
+        "txt",
         "Joint pitch, references and battle cards.",
     ),
     (
@@ -260,6 +262,36 @@ def _body(title: str, summary: str) -> str:
     return f"<h2>{title}</h2><p>{summary}</p><p>Questions? Ask your partner manager.</p>"
 
 
+def _pdf(title: str, summary: str) -> bytes:
+    """A one-page PDF with the title and summary (valid: objects, xref and trailer)."""
+    text = f"BT /F1 20 Tf 72 720 Td ({title}) Tj /F1 12 Tf 0 -32 Td ({summary}) Tj ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = "%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n"
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out.encode("latin-1")
+
+
+def _file(title: str, summary: str, extension: str) -> ContentFile:
+    name = f"{slugify(title)}.{extension}"
+    if extension == "pdf":
+        return ContentFile(_pdf(title, summary), name=name)
+    text = f"{title}\n\n{summary}\n\n- Qualify the need\n- Agree the plan\n- Register the deal\n"
+    return ContentFile(text.encode(), name=name)
+
+
 def _audience(spec: str, *, segments: dict[str, Segment], tiers: dict[str, Tier]) -> dict | None:
     """Audience fields for a spec; None when its segment or tier does not exist."""
     kind, _, value = spec.partition(":")
@@ -287,6 +319,8 @@ def _content_write(*, now: dt.datetime, segments, tiers) -> dict[str, ContentIte
         }
         if source == "url":
             data["url"] = f"https://partners.example.com/library/{index + 1}"
+        elif source in ("pdf", "txt"):
+            data["file"] = _file(title, summary, source)
         else:
             data["body"] = _body(title, summary)
         items[title] = content_services.content_create(data=data)
@@ -431,7 +465,8 @@ def _enrollments_write(rng, *, paths: list[LearningPath], now: dt.datetime) -> i
 
 
 def _views_write(rng, *, items: dict[str, ContentItem], now: dt.datetime) -> int:
-    """Content views over the last year by contacts in each item's audience."""
+    """Content views (and downloads of files) over the last year by contacts in each item's
+    audience."""
     events = []
     for item in items.values():
         rows = np.array(
@@ -458,6 +493,23 @@ def _views_write(rng, *, items: dict[str, ContentItem], now: dt.datetime) -> int
             )
             for (contact, partner), day in zip(picks.tolist(), days.tolist(), strict=True)
         )
+        if item.file:
+            # About a third of the views of a file go on to download it.
+            downloading = rng.random(n) < 0.35
+            events.extend(
+                EngagementEvent(
+                    contact_id=int(contact),
+                    partner_id=int(partner),
+                    kind=EngagementKind.DOWNLOAD,
+                    content_id=item.id,
+                    at=item.published_at
+                    + dt.timedelta(days=int(day), minutes=int(rng.integers(0, 1440)) + 2),
+                )
+                for (contact, partner), day, yes in zip(
+                    picks.tolist(), days.tolist(), downloading.tolist(), strict=True
+                )
+                if yes
+            )
     EngagementEvent.objects.bulk_create(events, batch_size=5000)
     return len(events)
 

@@ -80,3 +80,16 @@ def test_views_over_months_by_contacts_in_the_audience(demo):
         views.filter(content=gated).values_list("partner__tier__rank", flat=True).distinct()
     )
     assert ranks and min(ranks) >= gated.min_tier.rank
+    downloads = EngagementEvent.objects.filter(kind=EngagementKind.DOWNLOAD)
+    assert downloads.exists()
+    assert not downloads.filter(content__file="").exists()
+
+
+def test_a_file_item_downloads_for_its_audience(demo, client):
+    from django.contrib.auth import get_user_model
+
+    item = ContentItem.objects.get(title="Partner program guide 2026")
+    client.force_login(get_user_model().objects.get(username="partner"))
+    response = client.get(f"/enablement/content/{item.pk}/download/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
