@@ -396,9 +396,10 @@ def _enrollments_write(rng, *, paths: list[LearningPath], now: dt.datetime) -> i
         ago = rng.integers(5, EVENT_DAYS, n)
         state = rng.choice(3, n, p=[0.5, 0.35, 0.15])  # 0 completed, 1 in progress, 2 failed
         for i, contact_id in enumerate(chosen.tolist()):
+            is_demo_user = contact_id == getattr(demo_contact, "id", None)
+            if is_demo_user:  # the demo partner user: in progress, one step before the quiz
+                ago[i], state[i] = 12, 1
             enrolled = now - dt.timedelta(days=int(ago[i]), hours=int(rng.integers(0, 24)))
-            if contact_id == getattr(demo_contact, "id", None):
-                state[i], enrolled = 1, now - dt.timedelta(days=12)
             due = enrolled + dt.timedelta(days=path.due_days) if path.due_days else None
             if state[i] == 0:
                 done = len(steps)
@@ -406,6 +407,9 @@ def _enrollments_write(rng, *, paths: list[LearningPath], now: dt.datetime) -> i
                 done = int(rng.integers(0, len(steps)))
             else:
                 done = len(steps) - 1
+            if is_demo_user:
+                done = max(len(steps) - 1, 1)
+            # Steps done between enrolment and now (and the due date).
             span = max(1, min(int(ago[i]), path.due_days or 30))
             moments = sorted(
                 enrolled + dt.timedelta(hours=int(h)) for h in rng.integers(1, span * 24, done)
@@ -446,7 +450,7 @@ def _enrollments_write(rng, *, paths: list[LearningPath], now: dt.datetime) -> i
     ]
     StepCompletion.objects.bulk_create(rows, batch_size=5000)
     contact_partner = dict(
-        Contact.objects.filter(id__in=[e.contact_id for e in created]).values_list("id", "partner")
+        Contact.objects.filter(enrollments__path__in=paths).distinct().values_list("id", "partner")
     )
     events = [
         EngagementEvent(

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 from django.utils import timezone
 
 from enablement.models import (
@@ -68,6 +69,11 @@ def test_three_paths_with_valid_quizzes_and_enrolments_in_every_state(demo):
     assert quiz_done.exists() and not quiz_done.filter(score__lt=70).exists()
     dates = Enrollment.objects.values_list("enrolled_at", flat=True)
     assert (max(dates) - min(dates)).days > 180
+    # Nothing happened in the future, nor before its enrolment.
+    assert not Enrollment.objects.filter(enrolled_at__gt=now).exists()
+    assert not Enrollment.objects.filter(completed_at__gt=now).exists()
+    assert not StepCompletion.objects.filter(completed_at__gt=now).exists()
+    assert not StepCompletion.objects.filter(completed_at__lt=F("enrollment__enrolled_at")).exists()
 
 
 def test_views_over_months_by_contacts_in_the_audience(demo):
