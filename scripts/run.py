@@ -32,6 +32,7 @@ def main() -> int:
     manage("migrate", "--noinput", "-v", "0")
     manage("seed_demo", "--partners", DEMO_PARTNERS, "--seed", "42", "--if-empty")
     manage("seed_demo_segments", "--if-empty")
+    manage("seed_demo_programs", "--seed", "42", "--if-empty")
 
     celery = [str(BIN / "celery"), "-A", "prm"]
     worker_options = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
