@@ -293,6 +293,7 @@ def test_manager_browses_enablement_and_runs_a_tier_what_if(
     # approving a pending change applies it in place
     pending = page.locator("#pending-table tbody tr").first
     pending_id = pending.get_attribute("id")
+    page.once("dialog", lambda dialog: dialog.accept())  # Approve asks first (hx-confirm)
     pending.get_by_role("button", name="Approve").click()
     expect(page.locator(f"#{pending_id}")).to_contain_text("Applied")
     page.get_by_role("link", name="What if…").click()

@@ -175,7 +175,11 @@ def test_the_public_application_form_and_its_approval(
     page.goto(f"{live_server.url}/portal/applications/")
     expect(page.locator("[data-applicant]")).to_contain_text("Northwind Cloud")
     screenshot("portal-applications")
-    page.get_by_role("button", name="Approve").click()
+    # (the queue asks first, in a modal)
+    page.locator("[data-applicant]").filter(has_text="Northwind Cloud").get_by_role(
+        "link", name="Approve"
+    ).click()
+    page.locator("#queue-confirm").get_by_role("button", name="Approve").click()
     # then the partner is onboarding
     expect(page.get_by_text("Northwind Cloud is approved")).to_be_visible()
     assert Partner.objects.get(name="Northwind Cloud").lifecycle_stage == "onboarding"
