@@ -49,7 +49,9 @@ TYPE_PROFILE = {
     "si": (3.0, 160e3, 3.6, "Services & Integration"),
 }
 REGION_WEIGHTS = {"na": 36, "latam": 10, "emea": 34, "apac": 20}
-LIFECYCLE_WEIGHTS = {"applicant": 5, "onboarding": 7, "active": 68, "dormant": 12, "churned": 8}
+# Applicants are few: a program reviews a handful of applications at a time (the demo adds
+# its form-submitted ones, portal/demo.py), not a twentieth of its partners.
+LIFECYCLE_WEIGHTS = {"applicant": 0.3, "onboarding": 7, "active": 72, "dormant": 12.7, "churned": 8}
 STAGE = {stage: index for index, stage in enumerate(LIFECYCLE_WEIGHTS)}
 TIERS = ["registered", "silver", "gold", "platinum"]
 # Established partners are ranked by size; these quantiles cut them into no tier and tiers.

@@ -75,6 +75,8 @@ def test_pending_applications_in_the_queue(demo, client):
     )
     assert 5 <= applicants.count() <= 10
     assert all(partner.attributes["application"]["message"] for partner in applicants)
+    # a handful in the queue in all, the seeded partners' applicants included
+    assert 5 <= Partner.objects.filter(lifecycle_stage=LifecycleStage.APPLICANT).count() <= 12
     client.force_login(get_user_model().objects.get(username="manager"))
     response = client.get(reverse("portal:applications"))
     assert response.status_code == 200
