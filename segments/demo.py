@@ -56,8 +56,11 @@ DEMO_SEGMENTS = [
         "name": "On the edge of the next tier",
         "objective": "Nudge partners within 15% of the next tier on every requirement "
         "(revenue, deals, certifications) who do not qualify yet.",
+        # Revenue first: every tier above the lowest sets a revenue minimum, so the cheap
+        # revenue gap narrows the partners before the certification counts are read.
         "rule": {
             "all": [
+                {"field": "next_tier_gap_pct", "op": "lte", "value": 15},
                 {"field": "next_tier_progress_pct", "op": "gte", "value": 85},
                 {"field": "next_tier_unmet_requirements", "op": "gte", "value": 1},
             ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
 from django.db.models import (
     Case,
     Count,
@@ -24,6 +25,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from partners.models import Partner
+from partners.tiers.requirements import jit_off
 from segments.models import (
     EvaluationRun,
     EvaluationStatus,
@@ -45,16 +47,23 @@ def segment_list() -> QuerySet[Segment]:
 
 
 def segment_preview(*, rule: Any, sample_size: int = PREVIEW_SAMPLE_SIZE) -> dict[str, Any]:
-    """How many partners a (validated) rule matches now, and a few of them; writes nothing."""
+    """How many partners a (validated) rule matches now, and a few of them; writes nothing.
+    Without PostgreSQL's JIT, as evaluations run: compiling a wide rule (the next-tier fields'
+    CASE over every tier) took 0.8 s of a 1.3 s preview at 100,000 partners."""
     partners = Partner.objects.filter(compile_rule(rule))
-    sample = list(
-        partners.select_related("tier")
-        .order_by("name", "id")
-        .values("id", "external_id", "name", "partner_type", "region", "tier__slug")[:sample_size]
-    )
+    with transaction.atomic():
+        jit_off()
+        sample = list(
+            partners.select_related("tier")
+            .order_by("name", "id")
+            .values("id", "external_id", "name", "partner_type", "region", "tier__slug")[
+                :sample_size
+            ]
+        )
+        count = partners.count()
     for row in sample:
         row["tier"] = row.pop("tier__slug")
-    return {"count": partners.count(), "sample": sample}
+    return {"count": count, "sample": sample}
 
 
 def segment_members(*, segment: Segment) -> QuerySet[Partner]:
