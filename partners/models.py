@@ -168,6 +168,14 @@ class Partner(models.Model):
         max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.APPLICANT
     )
     joined_at = models.DateField(null=True, blank=True, db_index=True)
+    channel_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_partners",
+        help_text="The channel manager who owns the relationship: told of what needs them.",
+    )
     tech_savviness = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

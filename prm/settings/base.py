@@ -86,6 +86,7 @@ LOCAL_APPS = [
     "prm",
     "partners",
     "segments",
+    "deals",
     "enablement",
     "communications",
     "portal",
