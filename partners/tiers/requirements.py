@@ -349,13 +349,19 @@ class QualifyingQuery:
         furthest from met (requirement_share in SQL). A partner moves up only when every
         requirement is met, so no average stands for it; 100 exactly when it qualifies."""
         shares = []
-        for _requirement, required, actual, met in self._requirement_parts(tier):
+        for requirement, required, actual, met in self._requirement_parts(tier):
             required = float(required)
             if required <= 0:
                 partial: Expression = Value(0.0)
             else:
                 ratio = Coalesce(Cast(actual, FloatField()), Value(0.0)) / Value(required)
                 partial = Greatest(Least(ratio, Value(1.0)), Value(0.0))
+            if requirement == "min_active_certifications":
+                # A count is never null, and count / required reaches 1 exactly when the count
+                # meets it: the share alone, without a CASE that ran the count subquery twice
+                # per partner (a third of a tier-edge preview at 100,000 partners).
+                shares.append(partial if required > 0 else Value(1.0))
+                continue
             shares.append(
                 Case(When(met, then=Value(1.0)), default=partial, output_field=FloatField())
             )
