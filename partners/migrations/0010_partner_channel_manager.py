@@ -6,16 +6,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0009_partner_is_at_risk'),
+        ("partners", "0009_partner_is_at_risk"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='channel_manager',
-            field=models.ForeignKey(blank=True, help_text='The channel manager who owns the relationship: told of what needs them.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='managed_partners', to=settings.AUTH_USER_MODEL),
+            model_name="partner",
+            name="channel_manager",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The channel manager who owns the relationship: told of what needs them.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="managed_partners",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]

@@ -387,6 +387,21 @@ PRM_SEGMENT_OVERLAP_THRESHOLD = env.float("PRM_SEGMENT_OVERLAP_THRESHOLD", defau
 PRM_SEGMENT_BUDGET = env.int("PRM_SEGMENT_BUDGET", default=50)
 PRM_SEGMENT_MAX_RULE_BYTES = env.int("PRM_SEGMENT_MAX_RULE_BYTES", default=64 * 1024)
 
+# DEAL REGISTRATION (deals/)
+# ------------------------------------------------------------------------------
+# A submitted registration is reviewed within this many business days (Mon-Fri) or the SLA
+# sweep marks it overdue and tells the partner's channel manager.
+PRM_DEAL_REVIEW_BUSINESS_DAYS = env.int("PRM_DEAL_REVIEW_BUSINESS_DAYS", default=2)
+# The partner is reminded this many days before an approved deal's protection ends.
+PRM_DEAL_EXPIRY_REMINDER_DAYS = env.int("PRM_DEAL_EXPIRY_REMINDER_DAYS", default=7)
+# Two customers in one country are the same when their normalised names are at least this
+# similar (pg_trgm similarity, 0-1).
+PRM_DEAL_NAME_SIMILARITY = env.float("PRM_DEAL_NAME_SIMILARITY", default=0.6)
+# The longest protection extension a partner may ask for, once per deal.
+PRM_DEAL_EXTENSION_MAX_DAYS = env.int("PRM_DEAL_EXTENSION_MAX_DAYS", default=90)
+# Protection of an approved deal that no incentive rule prices.
+PRM_DEAL_DEFAULT_PROTECTION_DAYS = env.int("PRM_DEAL_DEFAULT_PROTECTION_DAYS", default=90)
+
 # ENABLEMENT
 # ------------------------------------------------------------------------------
 PRM_CONTENT_MAX_UPLOAD_BYTES = env.int("PRM_CONTENT_MAX_UPLOAD_BYTES", default=50 * 2**20)
@@ -451,6 +466,10 @@ CELERY_BEAT_SCHEDULE = {
     "communications-messages-sweep": {
         "task": "communications.tasks.messages_sweep_task",
         "schedule": 60.0,
+    },
+    "deals-sla-sweep": {
+        "task": "deals.tasks.deals_sla_sweep_task",
+        "schedule": crontab(minute="*/15"),
     },
     "partners-tiers-evaluate": {
         # After the engagement (02:30) and the monthly performance (02:15) roll-ups.
