@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -131,6 +131,13 @@ def _check_acting_for(*, user, partner: Partner) -> None:
     contact = user_contact(user)
     if contact is None or contact.partner_id != partner.pk:
         raise ValidationError({"partner": ["You can register deals for your own company only."]})
+
+
+def _require_manager(user) -> None:
+    """Decisions on registrations are the vendor's: a channel manager (staff) or the system
+    (user None: the auto-approval and the sweeps)."""
+    if user is not None and not getattr(user, "is_staff", False):
+        raise PermissionDenied("Only a channel manager decides on registrations.")
 
 
 def _text(value: Any, *, field: str, limit: int, errors: dict[str, list[str]]) -> str:
@@ -440,6 +447,7 @@ def deal_submit(*, deal: DealRegistration, user) -> DealRegistration:
 @transaction.atomic
 def deal_approve(*, deal: DealRegistration, user, reason: str = "") -> DealRegistration:
     """Approve a submitted registration, locking in the incentive that applies now."""
+    _require_manager(user)
     deal = _lock(deal)
     return _approve(deal, user=user, reason=_clean_reason(reason, required=False), action="approve")
 
@@ -447,6 +455,7 @@ def deal_approve(*, deal: DealRegistration, user, reason: str = "") -> DealRegis
 @transaction.atomic
 def deal_reject(*, deal: DealRegistration, user, reason: str) -> DealRegistration:
     """Reject a submitted registration; the partner is told the reason."""
+    _require_manager(user)
     deal = _lock(deal)
     reason = _clean_reason(reason, required=True)
     return _transition(
@@ -545,6 +554,7 @@ def deal_extension_request(
 def _extension_decide(
     deal: DealRegistration, *, user, reason: str, approve: bool
 ) -> DealRegistration:
+    _require_manager(user)
     deal = _lock(deal)
     if deal.status != DealStatus.APPROVED or deal.extension_status != ExtensionStatus.REQUESTED:
         raise DealTransitionError(
@@ -589,6 +599,7 @@ def deals_bulk_decide(
 ) -> list[DealRegistration]:
     """Approve or reject many submitted registrations, all or none: when one is no longer
     submitted, DealTransitionError names them and nothing is decided."""
+    _require_manager(user)
     if decision not in ("approve", "reject"):
         raise ValidationError({"decision": ["Choose approve or reject."]})
     ids = sorted({int(pk) for pk in deal_ids})

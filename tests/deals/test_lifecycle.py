@@ -119,3 +119,30 @@ def test_a_small_deal_without_conflict_is_approved_on_submission():
     deal = deal_submit(deal=_deal(PartnerFactory(), manager, amount="9000"), user=manager)
     assert deal.status == DealStatus.APPROVED
     assert deal.transitions.last().action == "auto_approve"
+
+
+def test_a_partner_user_cannot_decide_on_a_registration():
+    from django.core.exceptions import PermissionDenied
+
+    from tests.partners.factories import ContactFactory
+
+    manager = UserFactory(is_staff=True)
+    partner = PartnerFactory()
+    partner_user = UserFactory()
+    ContactFactory(partner=partner, user=partner_user)
+    deal = deal_submit(deal=_deal(partner, partner_user), user=partner_user)
+    with pytest.raises(PermissionDenied):
+        deal_approve(deal=deal, user=partner_user)
+    deal.refresh_from_db()
+    assert deal.status == DealStatus.SUBMITTED
+    assert deal_approve(deal=deal, user=manager).status == DealStatus.APPROVED
+
+
+def test_a_partner_user_cannot_register_for_another_partner():
+    partner_user = UserFactory()
+    from tests.partners.factories import ContactFactory
+
+    ContactFactory(user=partner_user)
+    with pytest.raises(ValidationError) as refused:
+        _deal(PartnerFactory(), partner_user)
+    assert "partner" in refused.value.message_dict
