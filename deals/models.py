@@ -261,9 +261,10 @@ class ConflictMatch(models.TextChoices):
 
 class DealConflict(models.Model):
     """A registration flagged because another partner's open registration names the same
-    customer; the evidence says which field matched and how closely."""
+    customer; the evidence says which field matched and how closely.
 
-    partner_scope = "deal__partner"  # see partners.scoping
+    No partner scope: a conflict names the competing partner's registration, which a partner
+    user must never see (their side shows only that the registration is under review)."""
 
     deal = models.ForeignKey(DealRegistration, on_delete=models.CASCADE, related_name="conflicts")
     competing = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from communications.models import ContactPreference, Message, SurveyResponse
+from deals.models import DealRegistration, DealTransition
 from enablement.models import EngagementEvent, Enrollment, LearningStep, StepCompletion
 from partners.models import (
     Certification,
@@ -33,6 +34,7 @@ from tests.communications.factories import (
     MessageFactory,
     SurveyResponseFactory,
 )
+from tests.deals.factories import DealRegistrationFactory, DealTransitionFactory
 from tests.enablement.factories import (
     EngagementEventFactory,
     EnrollmentFactory,
@@ -87,6 +89,8 @@ MAKERS = {
     Message: lambda contact: MessageFactory(contact=contact),
     ContactPreference: lambda contact: ContactPreferenceFactory(contact=contact),
     SurveyResponse: lambda contact: SurveyResponseFactory(contact=contact),
+    DealRegistration: lambda contact: DealRegistrationFactory(partner=contact.partner),
+    DealTransition: lambda contact: DealTransitionFactory(deal__partner=contact.partner),
 }
 
 
