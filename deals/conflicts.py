@@ -79,22 +79,32 @@ def _similar_name_candidates(deal: DealRegistration, threshold: float) -> dict[i
         return {}
     others = _open_others(deal).filter(account__country=account.country)
     if connection.vendor == "postgresql":
-        ids_sql, ids_params = others.order_by().values("id", "account_id").query.sql_with_params()
-        with connection.cursor() as cursor:
-            # `%` uses the GIN index on the names at this threshold (for this transaction).
-            cursor.execute(
-                "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)]
-            )
-            cursor.execute(
-                f"SELECT d.id, similarity(a.normalized_name, %s) "
-                f"FROM ({ids_sql}) d JOIN deals_account a ON a.id = d.account_id "
-                f"WHERE a.normalized_name %% %s",
-                [account.normalized_name, *ids_params, account.normalized_name],
-            )
-            return {row[0]: float(row[1]) for row in cursor.fetchall()}
+        return _similar_names_trigram_index(others, account.normalized_name, threshold)
+    return similar_names_scan(others, account.normalized_name, threshold)
+
+
+def _similar_names_trigram_index(others, name: str, threshold: float) -> dict[int, float]:
+    ids_sql, ids_params = others.order_by().values("id", "account_id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # `%` uses the GIN index on the names at this threshold (for this transaction).
+        cursor.execute(
+            "SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)]
+        )
+        cursor.execute(
+            f"SELECT d.id, similarity(a.normalized_name, %s) "
+            f"FROM ({ids_sql}) d JOIN deals_account a ON a.id = d.account_id "
+            f"WHERE a.normalized_name %% %s",
+            [name, *ids_params, name],
+        )
+        return {row[0]: float(row[1]) for row in cursor.fetchall()}
+
+
+def similar_names_scan(others, name: str, threshold: float) -> dict[int, float]:
+    """The portable fallback: pg_trgm's similarity computed here over the country's open
+    registrations (a country's open deals, a few thousand at most on a quick start)."""
     found = {}
-    for deal_id, name in others.values_list("id", "account__normalized_name"):
-        score = similarity(account.normalized_name, name)
+    for deal_id, other_name in others.values_list("id", "account__normalized_name"):
+        score = similarity(name, other_name)
         if score >= threshold:
             found[deal_id] = score
     return found

@@ -74,7 +74,7 @@ def incentive_resolve(*, partner: Partner, amount: Decimal, currency: str) -> In
     """The incentive of a deal of `amount` `currency` by `partner` now: among the active rules
     that match, the most specific (segment + tier > segment > tier > size band only), then the
     highest priority, then the oldest. None when no rule matches. Two queries."""
-    amount = Decimal(amount)
+    amount = Decimal(amount).quantize(Decimal("0.01"))
     currency = str(currency).upper()
     rules = list(IncentiveRule.objects.filter(is_active=True).select_related("segment", "tier"))
     wanted_segments = {rule.segment_id for rule in rules if rule.segment_id}

@@ -22,7 +22,10 @@ _HOST = re.compile(r"^[a-z0-9.-]+$")
 @functools.cache
 def _domain_extractor() -> tldextract.TLDExtract:
     # The public suffix list bundled with tldextract: never fetched, so no network is needed.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    # Its private part too: two customers on acme.github.io and globex.github.io are not one.
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
 
 
 def normalize_company_name(name: str) -> str:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_countries import countries
 
 from deals import signals
 from deals.conflicts import conflicts_lock, conflicts_record
@@ -24,7 +25,7 @@ from deals.models import (
     DealTransition,
     ExtensionStatus,
 )
-from deals.services.accounts import account_get_or_create
+from deals.services.accounts import account_get_or_create, normalize_domain
 from deals.services.sla import add_business_days
 from deals.stats import deal_stats_refresh
 from partners.models import Industry, Partner, Technology
@@ -107,6 +108,26 @@ def _close_date(value: Any, errors: dict[str, list[str]]) -> dt.date | None:
             "The expected close date is in the past."
         )
     return value
+
+
+def _country(value: Any, errors: dict[str, list[str]]) -> str | None:
+    code = str(value or "").strip().upper()
+    if not code:
+        return None
+    if code not in countries:
+        errors.setdefault("account_country", []).append(
+            f"{value!r} is not an ISO 3166 country code, e.g. DE or US."
+        )
+    return code
+
+
+def _domain(value: Any, errors: dict[str, list[str]]) -> str:
+    text = str(value or "").strip()
+    if text and not normalize_domain(text):
+        errors.setdefault("account_domain", []).append(
+            f"{text[:100]!r} is not a web domain, e.g. acme.com or https://www.acme.co.uk."
+        )
+    return text
 
 
 def _technologies(values: Iterable[Any], errors: dict[str, list[str]]) -> list[Technology]:
@@ -254,6 +275,8 @@ def deal_create(
     account_name = _text(account_name, field="account_name", limit=200, errors=errors)
     if not account_name:
         errors.setdefault("account_name", []).append("Name the end customer.")
+    account_domain = _domain(account_domain, errors)
+    account_country = _country(account_country, errors)
     name = _text(name, field="name", limit=200, errors=errors)
     if not name:
         errors.setdefault("name", []).append("Name the opportunity.")
@@ -340,6 +363,10 @@ def deal_update(*, deal: DealRegistration, user, **fields: Any) -> DealRegistrat
         )
         if not account_name:
             errors.setdefault("account_name", []).append("Name the end customer.")
+        if "account_domain" in fields:
+            _domain(fields["account_domain"], errors)
+        if "account_country" in fields:
+            _country(fields["account_country"], errors)
     if errors:
         raise ValidationError(errors)
     if account_fields:
