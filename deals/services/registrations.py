@@ -32,6 +32,7 @@ from partners.models import Industry, Partner, Technology
 from partners.scoping import user_contact
 from partners.services import partners_mark_changed
 from prm.formatting import is_currency
+from prm.uploads import upload_check
 
 AMOUNT_MAX = Decimal("1000000000000")  # a trillion: beyond it, a typo
 NOTES_MAX_LENGTH = 10_000
@@ -128,6 +129,25 @@ def _domain(value: Any, errors: dict[str, list[str]]) -> str:
             f"{text[:100]!r} is not a web domain, e.g. acme.com or https://www.acme.co.uk."
         )
     return text
+
+
+ATTACHMENT_TYPES = ("pdf", "docx", "pptx", "xlsx", "png", "jpg", "jpeg", "txt", "zip")
+
+
+def _attachment(file: Any, errors: dict[str, list[str]]) -> Any:
+    if not file:
+        return ""
+    try:
+        upload_check(
+            file=file,
+            limit=settings.PRM_DEAL_ATTACHMENT_MAX_BYTES,
+            field="attachment",
+            extensions=ATTACHMENT_TYPES,
+        )
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    return file
 
 
 def _technologies(values: Iterable[Any], errors: dict[str, list[str]]) -> list[Technology]:
@@ -285,6 +305,7 @@ def deal_create(
     close = _close_date(expected_close_date, errors)
     notes = _text(notes, field="notes", limit=NOTES_MAX_LENGTH, errors=errors)
     tags = _technologies(technologies, errors)
+    attachment = _attachment(attachment, errors)
     if errors:
         raise ValidationError(errors)
     account = account_get_or_create(
@@ -302,7 +323,7 @@ def deal_create(
         currency=currency,
         expected_close_date=close,
         notes=notes,
-        attachment=attachment or "",
+        attachment=attachment,
     )
     if tags:
         deal.technologies.set(tags)
@@ -353,6 +374,7 @@ def deal_update(*, deal: DealRegistration, user, **fields: Any) -> DealRegistrat
     if "notes" in fields:
         deal.notes = _text(fields["notes"], field="notes", limit=NOTES_MAX_LENGTH, errors=errors)
     tags = _technologies(fields["technologies"], errors) if "technologies" in fields else None
+    attachment = _attachment(fields.get("attachment"), errors) if "attachment" in fields else None
     account_fields = {k for k in fields if k.startswith("account_")}
     if account_fields:
         account_name = _text(
@@ -377,7 +399,7 @@ def deal_update(*, deal: DealRegistration, user, **fields: Any) -> DealRegistrat
             industry=fields.get("account_industry", deal.account.industry),
         )
     if "attachment" in fields:
-        deal.attachment = fields["attachment"] or ""
+        deal.attachment = attachment
     deal.save()
     if tags is not None:
         deal.technologies.set(tags)

@@ -11,7 +11,6 @@ from enablement.services.content import (
     content_create,
     content_delete,
     content_file_check,
-    content_type_for,
     content_update,
 )
 from enablement.services.engagement import (
@@ -34,6 +33,7 @@ from enablement.services.learning import (
     learning_step_move,
     learning_step_update,
 )
+from prm.uploads import content_type_for
 
 __all__ = [
     "QuizFailedError",

@@ -401,6 +401,8 @@ PRM_DEAL_NAME_SIMILARITY = env.float("PRM_DEAL_NAME_SIMILARITY", default=0.6)
 PRM_DEAL_EXTENSION_MAX_DAYS = env.int("PRM_DEAL_EXTENSION_MAX_DAYS", default=90)
 # Protection of an approved deal that no incentive rule prices.
 PRM_DEAL_DEFAULT_PROTECTION_DAYS = env.int("PRM_DEAL_DEFAULT_PROTECTION_DAYS", default=90)
+# A deal's optional attachment (a quote, an RFP): documents and images, at most this size.
+PRM_DEAL_ATTACHMENT_MAX_BYTES = env.int("PRM_DEAL_ATTACHMENT_MAX_BYTES", default=10 * 2**20)
 
 # ENABLEMENT
 # ------------------------------------------------------------------------------

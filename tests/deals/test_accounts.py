@@ -103,3 +103,21 @@ def test_bad_input_names_the_field_and_writes_nothing(overrides, field):
     assert not Account.objects.exists()
     assert not DealRegistration.objects.exists()
     assert not DealTransition.objects.exists()
+
+
+def test_an_attachment_is_checked_like_every_upload(settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PRM_DEAL_ATTACHMENT_MAX_BYTES = 1000
+    pdf = SimpleUploadedFile("quote.pdf", b"%PDF-1.7 quote", content_type="application/pdf")
+    deal = _create(attachment=pdf)
+    assert deal.attachment.name.endswith(".pdf")
+    for bad in (
+        SimpleUploadedFile("quote.exe", b"MZ...", content_type="application/octet-stream"),
+        SimpleUploadedFile("quote.pdf", b"<html>", content_type="application/pdf"),
+        SimpleUploadedFile("big.pdf", b"%PDF-" + b"x" * 2000, content_type="application/pdf"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            _create(attachment=bad, account_domain="other.example")
+        assert "attachment" in refused.value.message_dict
+    assert DealRegistration.objects.count() == 1
