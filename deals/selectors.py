@@ -38,7 +38,6 @@ from deals.models import (
     DealRegistration,
     DealStatus,
     DealTransition,
-    ExtensionStatus,
     IncentiveRule,
 )
 from partners.models import Tier
@@ -255,13 +254,6 @@ def deal_competing(*, deal: DealRegistration) -> list[CompetingRegistration]:
         )
         for conflict in conflicts
     ]
-
-
-def deal_pending_extensions() -> QuerySet[DealRegistration]:
-    """Approved registrations whose partner asked for a protection extension."""
-    return DealRegistration.objects.filter(
-        status=DealStatus.APPROVED, extension_status=ExtensionStatus.REQUESTED
-    )
 
 
 # -- pipeline -------------------------------------------------------------------------------

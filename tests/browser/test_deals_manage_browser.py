@@ -115,3 +115,23 @@ def test_the_selected_registrations_are_rejected_in_bulk_with_a_reason(
         )
     deals[2].refresh_from_db()
     assert deals[2].status == DealStatus.SUBMITTED
+
+
+def test_the_pipeline_draws_its_charts(manager_page, browser_manager, screenshot):
+    page = manager_page
+    gold = PartnerFactory(name="Gold reseller", tier=tier("gold"))
+    _register(gold, browser_manager)
+    _register(
+        PartnerFactory(name="Silver reseller", tier=tier("silver")),
+        browser_manager,
+        account_name="Initech",
+        account_domain="initech.example",
+        amount="45000",
+    )
+    page.get_by_role("link", name="Pipeline").click()
+    for chart in ("deal-stage-chart", "deal-tier-chart"):
+        expect(page.locator(f"canvas[data-chart='{chart}']")).to_have_attribute(
+            "data-chart-drawn", "1"
+        )
+    expect(page.locator("#pipeline-tiers [data-row='Gold']")).to_contain_text("€120,000")
+    screenshot("deals-pipeline")
