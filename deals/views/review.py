@@ -102,7 +102,7 @@ class DealReviewBulkView(StaffRequiredMixin, QueueBulkView, View):
     list_view_class = DealReviewQueueView
 
     def queue_rows(self):
-        return selectors.deal_review_queue()
+        return selectors.deal_review_queue(pending_only=False)
 
     def row_label(self, deal: DealRegistration) -> str:
         return f"{deal.name} — {deal.account.name} ({deal.partner.name})"
