@@ -84,7 +84,7 @@ def test_the_selected_registrations_are_rejected_in_bulk_with_a_reason(
             PartnerFactory(name=f"Reseller {index}"),
             browser_manager,
             account_name=f"Customer {index}",
-            account_domain=f"customer{index}.example",
+            account_domain=f"customer{index}.de",
             name=f"Opportunity {index}",
         )
         for index in range(3)
@@ -125,7 +125,7 @@ def test_the_pipeline_draws_its_charts(manager_page, browser_manager, screenshot
         PartnerFactory(name="Silver reseller", tier=tier("silver")),
         browser_manager,
         account_name="Initech",
-        account_domain="initech.example",
+        account_domain="initech.com",
         amount="45000",
     )
     page.get_by_role("link", name="Pipeline").click()

@@ -388,7 +388,7 @@ def test_an_invalid_transition_is_a_409_naming_the_current_state(staff, manager)
     response = staff.post(reverse("deals:approve", args=[draft.pk]), {"reason": ""})
     assert response.status_code == 409
     assert "It is draft now." in response.content.decode()
-    deal = register(PartnerFactory(), manager, account_domain="other.example")
+    deal = register(PartnerFactory(), manager, account_domain="other-customer.de")
     deal_approve(deal=deal, user=manager)
     response = staff.post(reverse("deals:reject", args=[deal.pk]), {"reason": "Too late"})
     assert response.status_code == 409
