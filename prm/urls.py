@@ -49,6 +49,7 @@ urlpatterns = [
     path("partners/tiers/", include("partners.tiers.urls")),
     path("partners/", include("partners.urls")),
     path("segments/", include("segments.urls")),
+    path("deals/", include("deals.urls")),
     path("enablement/", include("enablement.urls")),
     path("insights/", include("insights.urls")),
     path("", include("communications.urls")),
