@@ -305,6 +305,12 @@ class PartnerDealStats(models.Model):
     deals_approved_12m = models.PositiveIntegerField(
         default=0, help_text="Registrations approved in the last 12 months."
     )
+    won_12m = models.PositiveIntegerField(
+        default=0, help_text="Registrations won (closed) in the last 12 months."
+    )
+    lost_12m = models.PositiveIntegerField(
+        default=0, help_text="Registrations lost (closed) in the last 12 months."
+    )
     deal_win_rate_12m = models.DecimalField(
         max_digits=5,
         decimal_places=2,

@@ -144,6 +144,8 @@ def _aggregate(partner_ids: Sequence[int], *, now: dt.datetime) -> list[dict[str
             stored=F("deal_stats__refreshed_at"),
             stored_registered=F("deal_stats__deals_registered_12m"),
             stored_approved=F("deal_stats__deals_approved_12m"),
+            stored_won=F("deal_stats__won_12m"),
+            stored_lost=F("deal_stats__lost_12m"),
             stored_win_rate=F("deal_stats__deal_win_rate_12m"),
             stored_amount=F("deal_stats__open_pipeline_amount"),
             stored_count=F("deal_stats__open_pipeline_count"),
@@ -160,6 +162,8 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "deals_registered_12m": row["registered"],
         "deals_approved_12m": row["approved"],
+        "won_12m": row["won"],
+        "lost_12m": row["lost"],
         "deal_win_rate_12m": _decimal(Decimal(row["won"]) * 100 / closed) if closed else None,
         "open_pipeline_amount": _decimal(row["open_amount"] or 0),
         "open_pipeline_count": row["open_count"],
@@ -170,6 +174,8 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
 EMPTY_FIGURES = {
     "deals_registered_12m": 0,
     "deals_approved_12m": 0,
+    "won_12m": 0,
+    "lost_12m": 0,
     "deal_win_rate_12m": None,
     "open_pipeline_amount": Decimal("0.00"),
     "open_pipeline_count": 0,
@@ -183,6 +189,8 @@ def _stored(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "deals_registered_12m": row["stored_registered"],
         "deals_approved_12m": row["stored_approved"],
+        "won_12m": row["stored_won"],
+        "lost_12m": row["stored_lost"],
         "deal_win_rate_12m": None if win_rate is None else _decimal(win_rate),
         "open_pipeline_amount": _decimal(row["stored_amount"]),
         "open_pipeline_count": row["stored_count"],
