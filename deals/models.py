@@ -283,3 +283,57 @@ class DealConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id} vs {self.competing_id} ({self.matched_on})"
+
+
+class PartnerDealStats(models.Model):
+    """One partner's deal figures, the segment fields of the same names (deals.stats keeps
+    them: after every transition for the partners it touched, and daily for everyone, as the
+    12-month window rolls). A partner without a row has none: it reads as 0 (and the win rate
+    as empty).
+
+    Money: open_pipeline_amount is in PRM_CURRENCY, the currency of every partner figure
+    (revenue_12m, the tier thresholds). A registration in another currency is converted at
+    PRM_DEAL_EXCHANGE_RATES (units of PRM_CURRENCY per unit of it); one in a currency
+    without a rate is left out of the amount (open_pipeline_count still counts it)."""
+
+    partner = models.OneToOneField(
+        Partner, primary_key=True, on_delete=models.CASCADE, related_name="deal_stats"
+    )
+    deals_registered_12m = models.PositiveIntegerField(
+        default=0, help_text="Registrations submitted in the last 12 months."
+    )
+    deals_approved_12m = models.PositiveIntegerField(
+        default=0, help_text="Registrations approved in the last 12 months."
+    )
+    won_12m = models.PositiveIntegerField(
+        default=0, help_text="Registrations won (closed) in the last 12 months."
+    )
+    lost_12m = models.PositiveIntegerField(
+        default=0, help_text="Registrations lost (closed) in the last 12 months."
+    )
+    deal_win_rate_12m = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+        help_text="Won / (won + lost) of the deals closed in the last 12 months, in percent; "
+        "empty when none closed.",
+    )
+    open_pipeline_amount = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        default=0,
+        help_text="Submitted and unexpired approved registrations, in PRM_CURRENCY.",
+    )
+    open_pipeline_count = models.PositiveIntegerField(
+        default=0, help_text="Submitted and unexpired approved registrations."
+    )
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "partner deal figures"
+        verbose_name_plural = "partner deal figures"
+
+    def __str__(self) -> str:
+        return f"Deal figures of partner {self.partner_id}"

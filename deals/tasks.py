@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from deals.services import deals_expire_due, deals_mark_overdue, deals_remind_expiring
+from deals.stats import deal_stats_refresh_all
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
@@ -16,3 +17,11 @@ def deals_sla_sweep_task() -> dict[str, int]:
         "reminded": len(deals_remind_expiring()),
         "expired": len(deals_expire_due()),
     }
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def deal_stats_refresh_all_task() -> dict[str, int]:
+    """Daily: every partner's 12-month deal figures, a chunk per transaction (the window
+    rolls, protections end); the partners whose figures moved go to the segments' change
+    path. Safe to run twice: a second run finds nothing moved."""
+    return deal_stats_refresh_all()

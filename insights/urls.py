@@ -11,5 +11,6 @@ urlpatterns = [
     path("segments/compare/", views.CompareView.as_view(), name="compare"),
     path("matrix/", views.MatrixView.as_view(), name="matrix"),
     path("forecast/", views.ForecastView.as_view(), name="forecast"),
+    path("deals/", views.DealsView.as_view(), name="deals"),
     path("suggestions/", views.SuggestionsView.as_view(), name="suggestions"),
 ]

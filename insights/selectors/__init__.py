@@ -5,9 +5,11 @@ Segment membership over time comes from the join/leave history: a partner is a m
 end of a period when it joined before that moment and had not left by then (a membership
 without any recorded event counts from its joined_at). Revenue, deals and the 12-month revenue
 are read from the monthly performance records, so past periods use the figures of their time.
+The deal pipeline and win rate per segment are today's, from the partners' deal figures.
 """
 
 from insights.selectors.base import insight_segments
+from insights.selectors.deals import DEAL_COLUMNS, segment_deal_pipeline
 from insights.selectors.features import (
     CLUSTER_NUMERIC_FEATURES,
     CLUSTER_TAG_FEATURES,
@@ -31,6 +33,7 @@ from insights.selectors.revenue import (
 __all__ = [
     "CLUSTER_NUMERIC_FEATURES",
     "CLUSTER_TAG_FEATURES",
+    "DEAL_COLUMNS",
     "KPI_COLUMNS",
     "MATRIX_SAMPLE_SIZE",
     "QUADRANTS",
@@ -40,6 +43,7 @@ __all__ = [
     "partner_monthly_revenue",
     "partner_names",
     "segment_at_risk_counts",
+    "segment_deal_pipeline",
     "segment_forecasts",
     "segment_kpis",
     "segment_latest_kpis",

@@ -7,6 +7,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -403,6 +404,24 @@ PRM_DEAL_EXTENSION_MAX_DAYS = env.int("PRM_DEAL_EXTENSION_MAX_DAYS", default=90)
 PRM_DEAL_DEFAULT_PROTECTION_DAYS = env.int("PRM_DEAL_DEFAULT_PROTECTION_DAYS", default=90)
 # A deal's optional attachment (a quote, an RFP): documents and images, at most this size.
 PRM_DEAL_ATTACHMENT_MAX_BYTES = env.int("PRM_DEAL_ATTACHMENT_MAX_BYTES", default=10 * 2**20)
+# The open pipeline of a partner (a segment field and an insight) is in PRM_CURRENCY. A deal
+# in another currency counts at this rate, units of PRM_CURRENCY per unit of it, e.g.
+# PRM_DEAL_EXCHANGE_RATES="EUR=1.08,GBP=1.27"; a deal in a currency without a rate is left out
+# of the amount (it still counts as an open deal). Deliberately a fixed table: a figure a rule
+# compares must not move with the day's market.
+PRM_DEAL_EXCHANGE_RATES = env.dict("PRM_DEAL_EXCHANGE_RATES", default={})
+for _code, _rate in list(PRM_DEAL_EXCHANGE_RATES.items()):
+    try:
+        _value = Decimal(str(_rate))
+    except ArithmeticError:
+        _value = Decimal(0)
+    if not is_currency(_code.upper()) or not _value.is_finite() or _value <= 0:
+        raise ImproperlyConfigured(
+            f"PRM_DEAL_EXCHANGE_RATES: {_code}={_rate} is not an ISO 4217 code and a positive rate."
+        )
+PRM_DEAL_EXCHANGE_RATES = {
+    _code.upper(): str(_rate) for _code, _rate in PRM_DEAL_EXCHANGE_RATES.items()
+}
 
 # ENABLEMENT
 # ------------------------------------------------------------------------------
@@ -472,6 +491,11 @@ CELERY_BEAT_SCHEDULE = {
     "deals-sla-sweep": {
         "task": "deals.tasks.deals_sla_sweep_task",
         "schedule": crontab(minute="*/15"),
+    },
+    "deals-stats-refresh": {
+        # The 12-month deal figures of every partner (segment fields): the window rolls daily.
+        "task": "deals.tasks.deal_stats_refresh_all_task",
+        "schedule": crontab(minute=20, hour=2),
     },
     "partners-tiers-evaluate": {
         # After the engagement (02:30) and the monthly performance (02:15) roll-ups.

@@ -113,6 +113,10 @@ class FieldSpec:
     attribute_key: str | None = None
     help_text: str = ""
     ops: tuple[str, ...] = field(default=())
+    # Where the builder's field menu lists it (segments.views.display has the built-in
+    # fields' groups) and whether a number is money in PRM_CURRENCY (shown with it).
+    group: str = ""
+    money: bool = False
 
     def __post_init__(self) -> None:
         if not self.ops:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -203,6 +204,45 @@ FIELDS: dict[str, FieldSpec] = {
         ),
     )
 }
+
+# The names of the fields apps above segments contributed (register_field).
+CONTRIBUTED: set[str] = set()
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def register_field(spec: FieldSpec) -> FieldSpec:
+    """Add a field an app above segments contributes to the registry (segments imports no
+    such app: the dependency points up to down). Call it from the app's AppConfig.ready(),
+    e.g. deals/apps.py registers deals_registered_12m and open_pipeline_amount.
+
+    The spec is any FieldSpec of an existing type; a value kept in another app's table is a
+    derived field: `expression(today)` on Partner (typically a Subquery correlated on
+    OuterRef("pk"), wrapped in Coalesce for the value a partner without a row reads as) and
+    its `output_field`. From then on the field is like a built-in one: rules name it, the
+    checker and compiler (PostgreSQL and SQLite), explain, field_catalogue() and the API's
+    field list, the builder (under `spec.group`) all see it. Registering a contributed name
+    again replaces it (ready() may run more than once); a built-in name, an attribute
+    pattern or a bad name is a ValueError."""
+    if not FIELD_NAME.fullmatch(spec.name):
+        raise ValueError(f"{spec.name!r}: a field name is lower-case letters, digits and _")
+    if spec.name in FIELDS and spec.name not in CONTRIBUTED:
+        raise ValueError(f"{spec.name!r} is a built-in field of the registry")
+    if spec.type not in TYPES or spec.type in (FieldType.CUSTOM, FieldType.SEGMENT):
+        raise ValueError(f"{spec.name!r}: a contributed field needs a value type, not {spec.type}")
+    if spec.column is None and (spec.expression is None or spec.output_field is None):
+        raise ValueError(f"{spec.name!r}: give a Partner column, or an expression and output_field")
+    FIELDS[spec.name] = spec
+    CONTRIBUTED.add(spec.name)
+    return spec
+
+
+def unregister_field(name: str) -> None:
+    """Take a contributed field out again (tests of the hook)."""
+    if name not in CONTRIBUTED:
+        raise ValueError(f"{name!r} is not a contributed field")
+    CONTRIBUTED.discard(name)
+    FIELDS.pop(name, None)
+
 
 _CUSTOM_TEMPLATE = FieldSpec(
     name=f"{ATTRIBUTE_PREFIX}<key>",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from prm.formatting import format_money, format_number
-from segments.fields import ATTRIBUTE_PREFIX, OP_LABELS, field_catalogue
+from segments.fields import ATTRIBUTE_PREFIX, FIELDS, OP_LABELS, field_catalogue
 
 # Where each field sits in the builder's field menu.
 FIELD_GROUPS = {
@@ -43,11 +43,20 @@ GROUP_LABELS = {"all": "All of", "any": "Any of", "not": "Not"}
 MONEY_FIELDS = frozenset({"annual_revenue", "revenue_12m", "next_tier_revenue_gap"})
 
 
+def _group(name: str) -> str:
+    """A built-in field's group here; a contributed one's (register_field) from its spec."""
+    spec = FIELDS.get(name)
+    return FIELD_GROUPS.get(name) or (spec.group if spec is not None else "") or "Custom"
+
+
+def _is_money(name: str) -> bool:
+    spec = FIELDS.get(name)
+    return name in MONEY_FIELDS or (spec is not None and spec.money)
+
+
 def builder_catalogue() -> list[dict[str, Any]]:
     """The field catalogue with each field's menu group."""
-    return [
-        {**entry, "group": FIELD_GROUPS.get(entry["name"], "Custom")} for entry in field_catalogue()
-    ]
+    return [{**entry, "group": _group(entry["name"])} for entry in field_catalogue()]
 
 
 class RuleDescriber:
@@ -105,7 +114,7 @@ class RuleDescriber:
     def _value(self, entry: dict | None, op: str, value: Any, empty: str = "") -> str:
         labels = {c["value"]: c["label"] for c in (entry or {}).get("choices") or []}
         is_number = (entry or {}).get("type") == "number"
-        is_money = is_number and entry["name"] in MONEY_FIELDS
+        is_money = is_number and _is_money(entry["name"])
 
         def one(item: Any) -> str:
             if isinstance(item, bool):

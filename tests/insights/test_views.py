@@ -20,6 +20,7 @@ PAGES = {
     "compare": "",
     "matrix": "",
     "forecast": "?partner=Partner",
+    "deals": "",
     "suggestions": "?numeric=revenue_12m&numeric=engagement_score&tags=technologies&k=2",
 }
 
@@ -135,6 +136,7 @@ def test_pages_are_for_staff_only(client, partner_user, world, name):
         ("matrix", "", "value-need-partners", 6),
         ("forecast", "", "segment-forecast", 2),
         ("forecast", "", "partner-forecast", 6),
+        ("deals", "", "segment-deals", 2),
         ("suggestions", PAGES["suggestions"], "suggested-segments", 2),
     ],
 )
@@ -253,7 +255,9 @@ def test_pages_take_the_same_number_of_queries_for_more_partners(
         client.get(url)
 
 
-@pytest.mark.parametrize("name", ["overview", "compare", "matrix", "forecast", "suggestions"])
+@pytest.mark.parametrize(
+    "name", ["overview", "compare", "matrix", "forecast", "deals", "suggestions"]
+)
 def test_pages_render_on_an_empty_database(client, manager, name):
     client.force_login(manager)
 

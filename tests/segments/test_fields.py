@@ -43,6 +43,11 @@ DESIGN_FIELDS = {
     "certifications": "tags",
     "name": "text",
     "segment": "segment",
+    # contributed by deals through register_field (issue 17)
+    "deals_registered_12m": "number",
+    "deals_approved_12m": "number",
+    "deal_win_rate_12m": "number",
+    "open_pipeline_amount": "number",
 }
 
 

@@ -595,7 +595,16 @@ EVERY_OPERATOR = [
     cond("tier", "at_most", "gold"),
     *(
         cond(field, op, value)
-        for field in ("employee_count", "annual_revenue", "engagement_score", "next_tier_gap_pct")
+        for field in (
+            "employee_count",
+            "annual_revenue",
+            "engagement_score",
+            "next_tier_gap_pct",
+            # contributed by deals (register_field): 0 without figures, the win rate null
+            "deals_registered_12m",
+            "deal_win_rate_12m",
+            "open_pipeline_amount",
+        )
         for op, value in [
             ("eq", 120),
             ("ne", 120),
