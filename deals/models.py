@@ -6,6 +6,9 @@ Money is an amount (Decimal) and an ISO 4217 currency (prm.formatting.Money prin
 
 from __future__ import annotations
 
+import os
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,9 +16,22 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 
 from partners.models import Industry, Partner, Technology, Tier
+from prm.uploads import ProtectedStorage
 from segments.models import Segment
 
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+_attachment_storage = ProtectedStorage()
+
+
+def attachment_storage() -> ProtectedStorage:
+    """Deal attachments (quotes, RFPs) are not public: no URL, served by the scoped views."""
+    return _attachment_storage
+
+
+def attachment_upload_path(instance: DealRegistration, filename: str) -> str:
+    """A random folder per upload, so no file name can be guessed from another."""
+    return f"deals/{uuid.uuid4().hex}/{os.path.basename(filename)}"
 
 
 class Account(models.Model):
@@ -166,7 +182,9 @@ class DealRegistration(models.Model):
     currency = models.CharField(max_length=3)
     expected_close_date = models.DateField()
     notes = models.TextField(blank=True)
-    attachment = models.FileField(upload_to="deals/%Y/%m/", blank=True)
+    attachment = models.FileField(
+        upload_to=attachment_upload_path, storage=attachment_storage, blank=True, max_length=200
+    )
     status = models.CharField(
         max_length=20, choices=DealStatus.choices, default=DealStatus.DRAFT, db_index=True
     )

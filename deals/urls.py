@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from deals.views import pipeline, registrations, review, rules
+from deals.views import attachment, pipeline, registrations, review, rules
 
 app_name = "deals"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("rules/new/", rules.IncentiveRuleCreateView.as_view(), name="rule_create"),
     path("rules/<int:pk>/edit/", rules.IncentiveRuleUpdateView.as_view(), name="rule_edit"),
     path("<int:pk>/", registrations.DealDetailView.as_view(), name="detail"),
+    path("<int:pk>/attachment/", attachment.DealAttachmentView.as_view(), name="attachment"),
     *(
         path(
             f"<int:pk>/{slug}/",

@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import FileSystemStorage
+from django.utils.functional import cached_property
 
 SIGNATURE_BYTES = 8192
 GENERIC_CONTENT_TYPES = frozenset({"", "application/octet-stream"})
@@ -95,3 +98,25 @@ def upload_check(
     file.seek(0)
     if not looks_right(head):
         raise ValidationError({field: [f"The file's content is not a .{extension} file."]})
+
+
+class ProtectedStorage(FileSystemStorage):
+    """Uploaded files that are not public (content, deal attachments): stored on disk, never
+    given a URL. Files are served only by views that check who may read them first."""
+
+    def __init__(self) -> None:
+        super().__init__(base_url=None)
+
+    @cached_property
+    def base_location(self) -> str:
+        return getattr(settings, "PRM_CONTENT_STORAGE_ROOT", None) or os.path.join(
+            settings.MEDIA_ROOT, "protected"
+        )
+
+    def _clear_cached_properties(self, setting, **kwargs) -> None:
+        if setting in ("MEDIA_ROOT", "PRM_CONTENT_STORAGE_ROOT"):
+            self.__dict__.pop("base_location", None)
+            self.__dict__.pop("location", None)
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Protected content has no public URL; use the download view.")

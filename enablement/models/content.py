@@ -6,39 +6,17 @@ import os
 import uuid
 
 import nh3
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.functional import cached_property
 
 from enablement.models.audience import Audience, AudienceQuerySet
+from prm.uploads import ProtectedStorage
 from segments.models import Segment
 
-
-class ProtectedContentStorage(FileSystemStorage):
-    """Uploaded content: stored on disk, never given a URL. Files are served only by the
-    download view, which checks the audience first."""
-
-    def __init__(self) -> None:
-        super().__init__(base_url=None)
-
-    @cached_property
-    def base_location(self) -> str:
-        return getattr(settings, "PRM_CONTENT_STORAGE_ROOT", None) or os.path.join(
-            settings.MEDIA_ROOT, "protected"
-        )
-
-    def _clear_cached_properties(self, setting, **kwargs) -> None:
-        if setting in ("MEDIA_ROOT", "PRM_CONTENT_STORAGE_ROOT"):
-            self.__dict__.pop("base_location", None)
-            self.__dict__.pop("location", None)
-
-    def url(self, name: str | None) -> str:
-        raise ValueError("Protected content has no public URL; use the download view.")
-
+# Kept under its old name: the content library was the first to store protected files.
+ProtectedContentStorage = ProtectedStorage
 
 _content_storage = ProtectedContentStorage()
 

@@ -564,3 +564,25 @@ def test_partner_users_own_registrations_are_listed_for_the_manager(staff):
     contact = ContactFactory(user=partner_user)
     deal = register(contact.partner, partner_user)
     assert names(staff.get(LIST)) == [deal.name]
+
+
+def test_an_attachment_is_served_to_staff_only_and_has_no_public_url(
+    client, staff, manager, partner_user, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.PRM_CONTENT_STORAGE_ROOT = str(tmp_path)
+    pdf = SimpleUploadedFile("rfp.pdf", b"%PDF-1.7 the rfp", content_type="application/pdf")
+    deal = register(PartnerFactory(), manager, attachment=pdf)
+    url = reverse("deals:attachment", args=[deal.pk])
+    assert url in staff.get(reverse("deals:detail", args=[deal.pk])).content.decode()
+    response = staff.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 the rfp"
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="rfp.pdf"')
+    with pytest.raises(ValueError):
+        deal.attachment.url  # noqa: B018 - the storage gives no URL at all
+    assert staff.get(reverse("deals:attachment", args=[deal.pk + 1000])).status_code == 404
+    client.force_login(partner_user)
+    assert client.get(url).status_code == 403
