@@ -52,3 +52,16 @@ def manager_client(manager) -> APIClient:
 @pytest.fixture
 def partner_client(partner_user) -> APIClient:
     return _token_client(partner_user)
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag_restored():
+    """Celery's "would a join block?" flag is one process-wide global: an eager `.delay()`
+    sets it for the task's run and puts back what it found. Two threads running eager tasks
+    at once (the concurrency tests) can put back each other's True, after which every
+    `.get()` in this worker process raises "Never call result.get() within a task!"."""
+    from celery._state import _set_task_join_will_block, task_join_will_block
+
+    before = task_join_will_block()
+    yield
+    _set_task_join_will_block(before)
