@@ -122,13 +122,17 @@ class DealListFilters:
 
 
 def deal_list(
-    *, filters: DealListFilters | None = None, now: dt.datetime | None = None
+    *,
+    filters: DealListFilters | None = None,
+    now: dt.datetime | None = None,
+    queryset: QuerySet[DealRegistration] | None = None,
 ) -> QuerySet[DealRegistration]:
-    """Registrations with their partner, tier, account, submitter, overdue flag and conflict
-    count, filtered and ordered as the list page asks (newest first by default)."""
+    """Registrations (of `queryset`, else all: the API passes a partner user's own) with their
+    partner, tier, account, submitter, overdue flag and conflict count, filtered and ordered as
+    the list page asks (newest first by default)."""
     filters = filters or DealListFilters()
     now = now or timezone.now()
-    queryset = DealRegistration.objects.all()
+    queryset = DealRegistration.objects.all() if queryset is None else queryset
     if filters.search:
         for word in filters.search.split():
             queryset = queryset.filter(

@@ -132,7 +132,7 @@ class _Echo:
         return value
 
 
-def _csv_chunks(rows: Iterator[list], *, lines_per_chunk: int = 500) -> Iterator[str]:
+def csv_chunks(rows: Iterator[list], *, lines_per_chunk: int = 500) -> Iterator[str]:
     writer = csv.writer(_Echo())
     lines: list[str] = []
     for row in rows:
@@ -148,7 +148,7 @@ def partners_export_write(*, queryset: QuerySet[Partner], file_format: str, stre
     """Write the export to a stream: text for csv, binary for xlsx."""
     rows = partners_export_rows(queryset=queryset)
     if file_format == "csv":
-        for chunk in _csv_chunks(rows):
+        for chunk in csv_chunks(rows):
             stream.write(chunk)
         return
     workbook = openpyxl.Workbook(write_only=True)
@@ -169,7 +169,7 @@ def partners_export_response(*, queryset: QuerySet[Partner], file_format: str):
     filename = export_filename(file_format)
     if file_format == "csv":
         response = StreamingHttpResponse(
-            _csv_chunks(partners_export_rows(queryset=queryset)),
+            csv_chunks(partners_export_rows(queryset=queryset)),
             content_type=CONTENT_TYPES["csv"],
         )
     else:

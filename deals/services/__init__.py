@@ -25,6 +25,7 @@ from deals.services.registrations import (
     deals_mark_overdue,
     deals_remind_expiring,
 )
+from deals.services.rules import incentive_rule_create, incentive_rule_update
 from deals.services.sla import add_business_days
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "deals_expire_due",
     "deals_mark_overdue",
     "deals_remind_expiring",
+    "incentive_rule_create",
+    "incentive_rule_update",
     "normalize_company_name",
     "normalize_domain",
 ]

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from deals import selectors, services
@@ -22,12 +23,13 @@ from partners.views.listing import count_free_page, page_number
 
 NAV = "deals"
 PAGE_SIZE = 50
-# The registrations' CSV: the API's export (deals API), with the list's filters.
-EXPORT_PATH = "/api/deals/export.csv"
+# The registrations' CSV is the API's export (deals.api), asked with the list's filters.
 # States in which the registration's incentive is the one locked in at approval.
 LOCKED_STATES = (DealStatus.APPROVED, DealStatus.WON, DealStatus.LOST, DealStatus.EXPIRED)
-# Filters whose API name differs from the page's (q is the API's search).
+# Filters whose API name differs from the page's (q is the API's search), and the yes/no
+# of the page's selects as the API's booleans.
 EXPORT_NAMES = {"q": "search", "conflict": "has_conflict", "overdue": "is_overdue"}
+EXPORT_BOOLEANS = {"yes": "true", "no": "false"}
 
 
 def _export_query(params: QueryDict) -> str:
@@ -37,7 +39,10 @@ def _export_query(params: QueryDict) -> str:
             continue
         for value in values:
             if value:
-                query.appendlist(EXPORT_NAMES.get(name, name), value)
+                api_name = EXPORT_NAMES.get(name, name)
+                if api_name in ("has_conflict", "is_overdue"):
+                    value = EXPORT_BOOLEANS.get(value, value)
+                query.appendlist(api_name, value)
     return query.urlencode()
 
 
@@ -52,7 +57,8 @@ class DealListView(StaffRequiredMixin, View):
             "nav": NAV,
             "form": form,
             "filtered": form.is_filtered,
-            "export_url": EXPORT_PATH + (f"?{q}" if (q := _export_query(request.GET)) else ""),
+            "export_url": reverse("deal-export")
+            + (f"?{q}" if (q := _export_query(request.GET)) else ""),
         }
         if not valid:
             context["page_obj"] = None

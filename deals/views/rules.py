@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 
-from deals import selectors
+from deals import selectors, services
 from deals.forms import IncentiveRuleForm
 from deals.incentives import SPECIFICITY_LABELS, rule_specificity
 from deals.models import IncentiveRule
@@ -59,8 +59,17 @@ class _RuleFormView(StaffRequiredMixin, View):
         form = IncentiveRuleForm(request.POST, instance=rule)
         if not form.is_valid():
             return self._render(request, form, self._rule(pk), status=400)
-        with transaction.atomic():
-            saved = form.save()
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if rule is None:
+                saved = services.incentive_rule_create(data=data)
+            else:
+                saved = services.incentive_rule_update(rule=rule, data=data)
+        except ValidationError as error:
+            for name, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(name if name in form.fields else None, problem)
+            return self._render(request, form, rule, status=400)
         verb = "saved" if rule else "created"
         messages.success(
             request,

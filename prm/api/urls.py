@@ -38,7 +38,9 @@ urlpatterns = [
     path("", include(segments_router.urls)),
     path("", include("enablement.api.urls")),
     path("", include("communications.api.urls")),
+    path("", include("deals.api.urls")),
     # Last: any other /api/ path. Only those ending in "/", so that APPEND_SLASH still
-    # redirects /api/partners to /api/partners/.
-    re_path(r"^.*/$", api_not_found),
+    # redirects /api/partners to /api/partners/; any character, so that a path with a line break in
+    # it is answered in JSON too.
+    re_path(r"^[\s\S]*/$", api_not_found),
 ]

@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "TopicEnum": "communications.models.Topic",
         # Shared by a manager's and a partner user's content item (enablement API).
         "ContentItemKindEnum": "enablement.models.ContentKind",
+        # A registration's state, and the two ends of each of its transitions.
+        "DealStateEnum": "deals.models.DealStatus",
     },
     # Swagger UI and Redoc from drf-spectacular-sidecar's static files, never from a CDN:
     # the docs work offline and under the content security policy.

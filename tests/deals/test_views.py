@@ -188,15 +188,22 @@ def test_the_list_refuses_bad_filters_with_the_field_named(staff):
 
 def test_the_list_pages_and_links_the_csv_export_with_its_filters(staff):
     for index in range(55):
-        DealRegistrationFactory(name=f"Deal {index:02}")
-    first = staff.get(LIST, {"ordering": "created_at", "currency": "EUR"})
+        DealRegistrationFactory(name=f"Deal {index:02}", currency="EUR")
+    DealRegistrationFactory(name="In dollars", currency="USD")
+    first = staff.get(LIST, {"ordering": "created_at", "currency": "EUR", "conflict": "no"})
     second = staff.get(LIST, {"ordering": "created_at", "currency": "EUR", "page": 2})
     assert len(names(first)) == 50
     assert names(second) == [f"Deal {index:02}" for index in range(50, 55)]
-    assert first.context["export_url"] == "/api/deals/export.csv?ordering=created_at&currency=EUR"
-    assert 'href="/api/deals/export.csv?ordering=created_at&amp;currency=EUR"' in (
-        first.content.decode()
-    )
+    export = "/api/deals/export/?ordering=created_at&currency=EUR&has_conflict=false"
+    assert first.context["export_url"] == export
+    assert f'href="{export.replace("&", "&amp;")}"' in first.content.decode()
+    # the link answers the CSV of exactly the filtered registrations, every page of them
+    csv = staff.get(export)
+    assert csv.status_code == 200
+    assert csv["Content-Type"].startswith("text/csv")
+    lines = b"".join(csv.streaming_content).decode().splitlines()
+    assert lines[0].startswith("id,state,partner_id")
+    assert [line.split(",")[9] for line in lines[1:]] == [f"Deal {i:02}" for i in range(55)]
 
 
 def test_the_list_takes_the_same_queries_for_few_and_many_rows(staff):

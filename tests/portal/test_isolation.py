@@ -36,6 +36,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from django.utils import timezone
 
 from communications.models import CampaignStatus, Channel
+from deals.models import DealStatus
 from enablement.models import ContentKind, StepCompletion
 from partners.access import StaffRequiredMixin
 from partners.models import ContactRole, TierChange, TierChangeDirection, TierChangeSource
@@ -49,6 +50,12 @@ from tests.communications.factories import (
     OccurrenceFactory,
     SurveyFactory,
     SurveyResponseFactory,
+)
+from tests.deals.factories import (
+    AccountFactory,
+    DealRegistrationFactory,
+    DealTransitionFactory,
+    IncentiveRuleFactory,
 )
 from tests.enablement.factories import (
     ContentItemFactory,
@@ -126,6 +133,8 @@ API_OBJECTS: dict[str, str] = {
     "contact-preference": "colleague",
     "inbox": "message",
     "survey": "survey",
+    "deal": "deal",
+    "incentive-rule": "incentive_rule",
 }
 CATALOGUE_KINDS = {"certification"}
 # API views that are neither partner data nor staff data.
@@ -349,6 +358,21 @@ def build_company(key: str) -> SimpleNamespace:
     SurveyResponseFactory(survey=survey, contact=colleague, message=colleague_message, score=3)
     ContactPreferenceFactory(contact=sales, topics_opted_out=["events"])
     EngagementEventFactory(contact=sales, content=content)
+    # A registration with a file, decided and flagged against another partner's; and an
+    # incentive rule for the company's private segment (a preview must not name it to others).
+    account = AccountFactory(name=f"{cap} Customer AG", domain=f"{key}-customer.example")
+    deal = DealRegistrationFactory(
+        partner=partner,
+        account=account,
+        submitted_by=users["sales"],
+        name=f"{cap} private opportunity",
+        status=DealStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+        notes=f"{cap} private notes",
+        attachment=ContentFile(b"%PDF-1.4 quote", name=f"{key}-quote.pdf"),
+    )
+    DealTransitionFactory(deal=deal, to_status=DealStatus.SUBMITTED, action="submit")
+    incentive_rule = IncentiveRuleFactory(name=f"{cap} rule", segment=segment)
     return SimpleNamespace(
         key=key,
         partner=partner,
@@ -369,6 +393,8 @@ def build_company(key: str) -> SimpleNamespace:
         survey=survey,
         message=message,
         colleague_message=colleague_message,
+        deal=deal,
+        incentive_rule=incentive_rule,
         # what must never appear on A's pages or in A's API answers
         secrets=[
             partner.name,
@@ -384,6 +410,10 @@ def build_company(key: str) -> SimpleNamespace:
             message.body,
             colleague_message.subject,
             campaign.name,
+            deal.name,
+            deal.notes,
+            account.name,
+            f"{key}-quote",
         ],
     )
 
@@ -655,10 +685,17 @@ def test_an_api_list_endpoint_never_shows_or_takes_another_partners_rows(world, 
     else:
         expected = {400, 403, 404, 405}
     assert response.status_code in expected, f"{method.upper()} {url} -> {response.status_code}"
-    content = response.content.decode()
+    content = _body_text(response)
     leaked = [secret for secret in world.b.secrets if secret in content]
     assert leaked == [], f"{method.upper()} {url} shows B's {leaked}"
     assert snapshot(world.b) == before, f"{method.upper()} {url} changed a row of B"
+
+
+def _body_text(response) -> str:
+    """The answer's text, a streamed one (a CSV export) read to its end."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
 
 
 # ---------------------------------------------------------------------------------------

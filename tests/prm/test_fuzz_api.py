@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from deals.models import DealStatus
 from prm.wsgi import application
 from tests.communications.factories import (
     CampaignFactory,
@@ -30,6 +31,7 @@ from tests.communications.factories import (
     SurveyFactory,
     SurveyResponseFactory,
 )
+from tests.deals.factories import DealRegistrationFactory, IncentiveRuleFactory
 from tests.enablement.factories import (
     ContentItemFactory,
     EnrollmentFactory,
@@ -115,6 +117,9 @@ def api_rows(db) -> dict[str, list]:
     survey = SurveyFactory(campaign=campaign)
     SurveyResponseFactory(survey=survey, contact=contacts[1])
     preference = ContactPreferenceFactory(contact=contacts[1])
+    own_deal = DealRegistrationFactory(partner=partners[0], submitted_by=partner_user)
+    other_deal = DealRegistrationFactory(partner=partners[1], status=DealStatus.SUBMITTED)
+    rule = IncentiveRuleFactory()
     return {
         "manager_token": _token(manager),
         "partner_token": _token(partner_user),
@@ -130,6 +135,8 @@ def api_rows(db) -> dict[str, list]:
         "inbox": [message.pk],
         "surveys": [survey.pk],
         "contact-preferences": [preference.pk],
+        "deals": [own_deal.pk, other_deal.pk],
+        "incentive-rules": [rule.pk],
     }
 
 

@@ -1,0 +1,9 @@
+from rest_framework.routers import DefaultRouter
+
+from deals.api.views import DealViewSet, IncentiveRuleViewSet
+
+router = DefaultRouter()
+router.register("deals", DealViewSet, basename="deal")
+router.register("incentive-rules", IncentiveRuleViewSet, basename="incentive-rule")
+
+urlpatterns = router.urls
