@@ -603,3 +603,23 @@ class TestThroughSmtp:
         assert rejected["Message-ID"] == message.message_id
         assert message.status == MessageStatus.SENT
         assert 'In review: your deal registration "Data platform"' in received
+
+
+class TestCampaignPages:
+    def test_managers_see_the_notice_campaigns_with_their_messages(
+        self, client, manager, partner, submitter
+    ):
+        # given a notice written
+        deal = DealRegistrationFactory(
+            partner=partner, submitted_by=submitter, status=DealStatus.SUBMITTED,
+            review_due_at=timezone.now(),
+        )  # fmt: skip
+        notices.deal_notices_create(notice="deal_submitted", deal_ids=[deal.pk])
+        campaign = Campaign.objects.get(notice_key="deal_submitted")
+        client.force_login(manager)
+        # when a manager opens the campaign list and the notice's campaign
+        listing = client.get(reverse("communications:campaign-list"))
+        detail = client.get(reverse("communications:campaign-detail", args=[campaign.pk]))
+        # then both show it
+        assert listing.status_code == 200 and campaign.name in listing.content.decode()
+        assert detail.status_code == 200 and campaign.name in detail.content.decode()
