@@ -121,6 +121,14 @@ class Campaign(models.Model):
     is_system = models.BooleanField(
         default=False, help_text="Service messages bypass frequency caps (never opt-outs)."
     )
+    notice_key = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="A system notice (communications.notices), e.g. deal_approved: its "
+        "messages are written from their event, not from this campaign's templates.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -129,6 +137,11 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice_key"], condition=~Q(notice_key=""), name="campaign_notice_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -4,12 +4,13 @@ twice (acks_late: a task of a killed worker runs again; the per-message state de
 from __future__ import annotations
 
 import math
+import smtplib
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from communications import dispatch, scheduling
+from communications import dispatch, notices, scheduling
 
 
 def _enqueue_senders(*, ready: int) -> int:
@@ -65,3 +66,24 @@ def messages_sweep_task(older_than_seconds: float | None = None) -> dict:
     result = dispatch.messages_sweep(older_than_seconds=older_than_seconds)
     result["senders"] = _enqueue_senders(ready=result["ready_waiting"])
     return result
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def deal_notices_task(notice: str, deal_ids: list[int], reason: str = "") -> dict:
+    """Write a deal notice for these registrations' partners (inbox, and e-mail queued for
+    the dispatcher), then start senders. Safe to run twice: nothing is written twice."""
+    result = notices.deal_notices_create(notice=notice, deal_ids=deal_ids, reason=reason)
+    result["senders"] = _enqueue_senders(ready=result["queued"])
+    return result
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=True,
+    max_retries=5,
+)
+def deals_overdue_notify_task(deal_ids: list[int]) -> dict:
+    """E-mail the channel managers of registrations found overdue for review. Retried when
+    the mail server fails (a manager already sent to may then get theirs twice)."""
+    return notices.deals_overdue_notify(deal_ids=deal_ids)

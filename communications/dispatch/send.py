@@ -133,7 +133,10 @@ def _settle_late_opt_out(message: Message, *, reason: str) -> str:
 
 def _render(message: Message, links: tracking.MessageLinks) -> RenderedMessage:
     """Render one message for its contact: the campaign's templates, which may also place
-    this message's unsubscribe_url and preferences_url."""
+    this message's unsubscribe_url and preferences_url. A notice's message was written from
+    its event when it was created (communications.notices): what is stored is sent."""
+    if message.campaign.notice_key:
+        return RenderedMessage(message.subject, message.body, list(message.links or []), None)
     return message_render(
         campaign=message.campaign,
         contact=message.contact,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -211,6 +212,11 @@ def _refuse_unless(deal: DealRegistration, action: str) -> str:
     return target
 
 
+# Inside a bulk decision the transitions' signals are held here, and the bulk sends one
+# signal with every id, so receivers (the partners' notices) work on the lot at once.
+_held_signals: ContextVar[list[dict] | None] = ContextVar("deals_held_signals", default=None)
+
+
 def _announce(deal: DealRegistration, *, action: str, from_status: str, user, reason: str) -> None:
     deal_stats_refresh(partner_ids=[deal.partner_id])
     partners_mark_changed(partner_ids=[deal.partner_id], reason="deals", fields=DEAL_FIELDS)
@@ -222,9 +228,36 @@ def _announce(deal: DealRegistration, *, action: str, from_status: str, user, re
         "actor_id": getattr(user, "pk", None),
         "reason": reason,
     }
+    held = _held_signals.get()
+    if held is not None:
+        held.append(payload)
+        return
     transaction.on_commit(
         lambda: signals.deal_transitioned.send(sender=DealRegistration, **payload)
     )
+
+
+def _send_held(held: list[dict]) -> None:
+    """One deal_transitioned after commit per kind of transition held, with all its ids."""
+    grouped: dict[tuple, list[int]] = {}
+    for payload in held:
+        key = tuple(payload[name] for name in ("action", "from_status", "to_status"))
+        key += (payload["actor_id"], payload["reason"])
+        grouped.setdefault(key, []).extend(payload["deal_ids"])
+    for (action, from_status, to_status, actor_id, reason), deal_ids in grouped.items():
+        payload = {
+            "deal_ids": deal_ids,
+            "action": action,
+            "from_status": from_status,
+            "to_status": to_status,
+            "actor_id": actor_id,
+            "reason": reason,
+        }
+        transaction.on_commit(
+            lambda payload=payload: signals.deal_transitioned.send(
+                sender=DealRegistration, **payload
+            )
+        )
 
 
 def _record(
@@ -647,7 +680,8 @@ def deals_bulk_decide(
     *, deal_ids: Iterable[int], user, decision: str, reason: str = ""
 ) -> list[DealRegistration]:
     """Approve or reject many submitted registrations, all or none: when one is no longer
-    submitted, DealTransitionError names them and nothing is decided."""
+    submitted, DealTransitionError names them and nothing is decided. One deal_transitioned
+    signal, after commit, carries every id decided."""
     _require_manager(user)
     if decision not in ("approve", "reject"):
         raise ValidationError({"decision": ["Choose approve or reject."]})
@@ -673,7 +707,14 @@ def deals_bulk_decide(
             state="mixed" if len(stale) < len(deals) else deals[0].status,
         )
     service = deal_approve if decision == "approve" else deal_reject
-    return [service(deal=deal, user=user, reason=reason) for deal in deals]
+    held: list[dict] = []
+    token = _held_signals.set(held)
+    try:
+        decided = [service(deal=deal, user=user, reason=reason) for deal in deals]
+    finally:
+        _held_signals.reset(token)
+    _send_held(held)
+    return decided
 
 
 def _announce_many(partner_ids: Iterable[int]) -> None:
