@@ -50,6 +50,7 @@ from tests.communications.factories import (
     SurveyFactory,
     SurveyResponseFactory,
 )
+from tests.deals.factories import AccountFactory, DealRegistrationFactory
 from tests.enablement.factories import (
     ContentItemFactory,
     EngagementEventFactory,
@@ -93,6 +94,14 @@ PORTAL_KWARGS: dict[str, dict[str, str]] = {
     "portal:team-reactivate": {"pk": "colleague"},
     "portal:team-grant": {"pk": "unlinked_contact"},
     "portal:team-resend": {"pk": "colleague"},
+    "portal:deal_detail": {"pk": "deal"},
+    "portal:deal_edit": {"pk": "deal"},
+    "portal:deal_attachment": {"pk": "deal"},
+    "portal:deal_submit": {"pk": "deal"},
+    "portal:deal_withdraw": {"pk": "deal"},
+    "portal:deal_extension": {"pk": "deal"},
+    "portal:deal_won": {"pk": "deal"},
+    "portal:deal_lost": {"pk": "deal"},
     "portal:application-approve": {"pk": "partner"},
     "portal:application-reject": {"pk": "partner"},
     # partner-usable routes outside the portal namespace
@@ -318,6 +327,13 @@ def build_company(key: str) -> SimpleNamespace:
         PerformanceRecordFactory(
             partner=partner, month=(today - dt.timedelta(days=31 * months_ago)).replace(day=1)
         )
+    deal = DealRegistrationFactory(
+        partner=partner,
+        submitted_by=users["sales"],
+        name=f"{cap} private opportunity",
+        account=AccountFactory(name=f"{cap} Customer Corp", domain=f"{key}-customer.example"),
+        attachment=ContentFile(b"%PDF-1.4 quote", name=f"{key}-quote.pdf"),
+    )
     tier_change = TierChange.objects.create(
         partner=partner,
         from_tier=tier("silver"),
@@ -369,6 +385,7 @@ def build_company(key: str) -> SimpleNamespace:
         survey=survey,
         message=message,
         colleague_message=colleague_message,
+        deal=deal,
         # what must never appear on A's pages or in A's API answers
         secrets=[
             partner.name,
@@ -384,6 +401,8 @@ def build_company(key: str) -> SimpleNamespace:
             message.body,
             colleague_message.subject,
             campaign.name,
+            deal.name,
+            deal.account.name,
         ],
     )
 
