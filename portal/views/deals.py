@@ -197,6 +197,7 @@ class DealListView(PortalView, View):
         data = form.cleaned_data if form.is_bound and valid else {}
         counts = deal_status_counts(queryset=scoped(DealRegistration, partner=self.partner))
         current = data.get("status", "")
+        pipeline = open_pipeline(partner=self.partner, today=today)
         context = self.get_context_data(
             form=form,
             filtered=form.is_filtered,
@@ -214,8 +215,8 @@ class DealListView(PortalView, View):
                     if counts[status.value] or current == status.value
                 ),
             ],
-            pipeline=open_pipeline(partner=self.partner, today=today),
-            open_count=counts[DealStatus.SUBMITTED] + counts[DealStatus.APPROVED],
+            pipeline=pipeline,
+            open_count=sum(row["count"] for row in pipeline),
             page_obj=None,
             today=today,
         )

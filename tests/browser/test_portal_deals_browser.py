@@ -73,7 +73,14 @@ def test_a_partner_registers_a_deal_with_a_preview_and_submits_it(
     page.get_by_label("Currency").fill("EUR")
     page.get_by_label("Expected close date").fill(close.isoformat())
     # and previews the incentive (htmx swaps the card, the form stays as typed)
-    page.get_by_role("button", name="Preview incentive").click()
+    with page.expect_response(
+        lambda response: (
+            response.request.method == "POST"
+            and response.request.headers.get("hx-request") == "true"
+        )
+    ) as previewed:
+        page.get_by_role("button", name="Preview incentive").click()
+    assert previewed.value.status == 200
     preview = page.locator("#incentive-preview")
     expect(preview).to_contain_text("Gold mid-market")
     expect(preview).to_contain_text("15.00%")

@@ -816,3 +816,25 @@ def test_staff_and_anonymous_visitors_do_not_use_the_portal_pages(client, manage
     # then the first is sent to sign in, the second refused
     assert anonymous.status_code == 302
     assert staff.status_code == 403
+
+
+# -- the home card ---------------------------------------------------------------------------
+
+
+def test_the_home_page_sums_up_the_companys_deals(portal, partner, user, rival):
+    # given a submitted registration and a draft of ours, and another company's registration
+    register(partner, user, amount="64000", submit=True)
+    register(partner, user, account_domain="draft.de")
+    register(*rival, amount="5000000", submit=True, account_domain="theirs.de")
+
+    # when we open the portal's home
+    response = portal.get(reverse("portal:home"))
+
+    # then its deals card counts only ours and links to the pages
+    content = response.content.decode()
+    summary = response.context["deal_summary"]
+    assert (summary["counts"]["submitted"], summary["counts"]["draft"]) == (1, 1)
+    assert [row["amount"] for row in summary["pipeline"]] == [Decimal("64000.00")]
+    assert "1 awaiting review" in content
+    assert "1 draft to finish" in content
+    assert reverse("portal:deal_new") in content
