@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.views import View
 
 from deals import services
@@ -301,7 +301,7 @@ def _saved_message(deal: DealRegistration) -> str:
     if deal.status == DealStatus.APPROVED:
         return (
             f"“{deal.name}” is submitted and approved at once: it is protected until "
-            f"{deal.protection_ends_on:%B %-d, %Y}."
+            f"{dateformat.format(deal.protection_ends_on, 'F j, Y')}."
         )
     if deal.status == DealStatus.SUBMITTED:
         return f"“{deal.name}” is submitted: the channel team reviews it."
