@@ -4,6 +4,7 @@ from django.urls import path
 
 from portal.views import apply as apply_views
 from portal.views import company as company_views
+from portal.views import deals as deal_views
 from portal.views import home
 from portal.views import inbox as inbox_views
 from portal.views import learning as learning_views
@@ -63,6 +64,41 @@ urlpatterns = [
         "company/contacts/<int:pk>/preferences/",
         company_views.ContactPreferencesView.as_view(),
         name="company-contact-preferences",
+    ),
+    # deals (the company's registrations, registering one, its actions and attachment)
+    path("deals/", deal_views.DealListView.as_view(), name="deals"),
+    path("deals/new/", deal_views.DealCreateView.as_view(), name="deal_new"),
+    path("deals/<int:pk>/", deal_views.DealDetailView.as_view(), name="deal_detail"),
+    path("deals/<int:pk>/edit/", deal_views.DealEditView.as_view(), name="deal_edit"),
+    path(
+        "deals/<int:pk>/attachment/",
+        deal_views.DealAttachmentView.as_view(),
+        name="deal_attachment",
+    ),
+    path(
+        "deals/<int:pk>/submit/",
+        deal_views.DealActionView.as_view(action_slug="submit"),
+        name="deal_submit",
+    ),
+    path(
+        "deals/<int:pk>/withdraw/",
+        deal_views.DealActionView.as_view(action_slug="withdraw"),
+        name="deal_withdraw",
+    ),
+    path(
+        "deals/<int:pk>/extension/",
+        deal_views.DealActionView.as_view(action_slug="extension"),
+        name="deal_extension",
+    ),
+    path(
+        "deals/<int:pk>/won/",
+        deal_views.DealActionView.as_view(action_slug="won"),
+        name="deal_won",
+    ),
+    path(
+        "deals/<int:pk>/lost/",
+        deal_views.DealActionView.as_view(action_slug="lost"),
+        name="deal_lost",
     ),
     # team (invite, deactivate)
     path("team/", team_views.TeamView.as_view(), name="team"),

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from communications.selectors import inbox_for_contact
+from deals.models import DealRegistration
+from deals.selectors import deal_status_counts
 from enablement.selectors import content_for_contact, enrollment_list
 from partners.models import (
     Certification,
@@ -29,6 +31,7 @@ from partners.models import (
 from partners.scoping import scoped
 from partners.tiers.selectors import tier_progress
 from portal.views.base import PortalView
+from portal.views.deals import open_pipeline
 
 CERTIFICATION_EXPIRY_WARNING_DAYS = 60
 PERFORMANCE_MONTHS = 12
@@ -59,19 +62,19 @@ MAIN, SIDE = "main", "side"
 SECTION_LAYOUT: dict[str, dict[str, list[str]]] = {
     ContactRole.SALES: {
         MAIN: ["goals", "content"],
-        SIDE: ["messages", "learning", "certifications"],
+        SIDE: ["deals", "messages", "learning", "certifications"],
     },
     ContactRole.EXECUTIVE: {
         MAIN: ["goals", "certifications"],
-        SIDE: ["messages", "learning", "content"],
+        SIDE: ["deals", "messages", "learning", "content"],
     },
     ContactRole.MARKETING: {
         MAIN: ["content", "goals"],
-        SIDE: ["messages", "learning", "certifications"],
+        SIDE: ["messages", "learning", "certifications", "deals"],
     },
     ContactRole.TECHNICAL: {
         MAIN: ["learning", "certifications", "content"],
-        SIDE: ["messages", "goals"],
+        SIDE: ["messages", "goals", "deals"],
     },
 }
 
@@ -137,6 +140,10 @@ class HomeView(PortalView, TemplateView):
             main_sections=layout[MAIN],
             side_sections=layout[SIDE],
             warning_days=CERTIFICATION_EXPIRY_WARNING_DAYS,
+            deal_summary={
+                "counts": deal_status_counts(queryset=scoped(DealRegistration, partner=partner)),
+                "pipeline": open_pipeline(partner=partner, today=today),
+            },
         )
         return context
 
