@@ -48,7 +48,7 @@ from segments.models import Membership, Segment
 
 DEMO_PARTNER_EXTERNAL_ID = _external_id(0)
 OTHER_PARTNERS = 39
-DEALS_PER_PARTNER = (3, 6)
+DEALS_PER_PARTNER = (3, 5)
 HISTORY_DAYS = 350  # every registration created within the last 12 months
 
 # name, domain ("" for none: matched by name in its country), country, industry slug
@@ -144,8 +144,7 @@ CONFLICT_REJECTION = (
 )
 REJECTIONS = [
     "The customer buys directly from us under an enterprise agreement.",
-    "Not enough detail to protect it: add the decision maker and the budget, then register "
-    "again.",
+    "Not enough detail to protect it: add the decision maker and the budget, then register again.",
     "This opportunity is already registered through our distributor.",
 ]
 APPROVALS = ["", "", "Verified with the customer's procurement.", "Strategic logo: go for it."]
@@ -312,7 +311,9 @@ def _history(plan: Plan, rng: random.Random, clock: Clock, **at: float) -> Plan:
     if outcome == DealStatus.DRAFT:
         created = at.get("create", rng.uniform(0.2, 25))
     elif outcome == DealStatus.SUBMITTED:
-        submit = at.get("submit", rng.uniform(0.05, 1.5))
+        # Most wait a day or so; one in five is past its review time.
+        late = rng.random() < 0.2
+        submit = at.get("submit", rng.uniform(3.5, 8) if late else rng.uniform(0.05, 1.5))
         created = submit + rng.uniform(0, 5)
         events.append((submit, "submit", ""))
     else:
@@ -362,10 +363,20 @@ def _plans(
     with other partners), a few deliberate conflicts in the review queue, and the other
     partners' year of registrations on their usual customers."""
     plans: list[Plan] = []
+    # Each partner works two or three customers of its region (dealt round, so that a
+    # customer has two or three partners) and sells four of the projects: partners meet on
+    # a customer now and then, and conflict only when they sell the same products.
     home: dict[int, list[tuple]] = {}
+    specialities: dict[int, list[tuple]] = {}
+    dealt: dict[str, int] = {}
     for partner in [demo, *others] if demo else others:
-        pool = CUSTOMERS[_region(partner)]
-        home[partner.pk] = rng.sample(pool, min(len(pool), rng.choice([2, 2, 3])))
+        region = _region(partner)
+        pool = CUSTOMERS[region]
+        start = dealt.get(region, rng.randrange(len(pool)))
+        count = rng.choice([2, 2, 3])
+        home[partner.pk] = [pool[(start + k) % len(pool)] for k in range(count)]
+        dealt[region] = start + count
+        specialities[partner.pk] = rng.sample(PROJECTS, 4)
 
     def plan(partner, outcome, *, customer=None, project=None, minimum=None, extension="",
              name="", **at) -> Plan:  # fmt: skip
@@ -378,7 +389,7 @@ def _plans(
         item = Plan(
             partner=partner,
             customer=customer,
-            project=project or rng.choice(PROJECTS),
+            project=project or rng.choice(specialities[partner.pk]),
             amount=amount,
             currency=_currency(customer[2]),
             outcome=outcome,
@@ -388,7 +399,7 @@ def _plans(
         plans.append(_history(item, rng, clock, **at))
         return item
 
-    S = DealStatus  # noqa: N806
+    S = DealStatus
     rivals = others
     if demo is not None:
         # The demo partner's showcase: every state, each story a partner user would check.
@@ -486,7 +497,7 @@ def _write(plans: list[Plan], *, manager, partner_user, tech: dict[str, Technolo
         actor = partner_user if plan.partner.external_id == DEMO_PARTNER_EXTERNAL_ID else None
         deal = plan.deal
         if action == "create":
-            name, domain, country, industry = plan.customer
+            _, domain, country, industry = plan.customer
             plan.deal = services.deal_create(
                 partner=plan.partner,
                 user=actor,

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count, F, Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
@@ -28,13 +29,29 @@ pytestmark = pytest.mark.django_db
 DECIDED = (DealStatus.APPROVED, DealStatus.WON, DealStatus.LOST, DealStatus.EXPIRED)
 
 
-@pytest.fixture
-def demo():
-    # given the demo partners, logins and segments, as `make run` seeds them first
-    call_command("seed_demo", "--partners", "200", "--seed", "7", stdout=StringIO())
-    call_command("seed_demo_segments", stdout=StringIO())
-    # when the deals are seeded
-    return demo_deals_seed(seed=7)
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo seeded once for the module (it takes a while), in a transaction rolled back
+    at the end: each test runs in a savepoint inside it, as usual."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        # given the demo partners, logins and segments, as `make run` seeds them first
+        call_command("seed_demo", "--partners", "200", "--seed", "7", stdout=StringIO())
+        call_command("seed_demo_segments", stdout=StringIO())
+        # when the programs are seeded, the deals last
+        out = StringIO()
+        call_command("seed_demo_programs", "--seed", "7", stdout=out)
+        yield _printed_figures(out.getvalue())
+        transaction.set_rollback(True)
+
+
+def _printed_figures(output: str) -> dict[str, int]:
+    """seed_demo_programs' "key=value, ..." figures."""
+    figures = output.strip().split(": ", 1)[1]
+    return {
+        key: int(value)
+        for key, value in (item.split("=") for item in figures.split(", "))
+        if value.isdigit()
+    }
 
 
 def _states(queryset) -> set[str]:
@@ -42,7 +59,7 @@ def _states(queryset) -> set[str]:
 
 
 def test_every_state_and_the_demo_partner_user_in_each(demo):
-    # then the counts returned are the rows written
+    # then the counts printed with the other programs' are the rows written
     deals = DealRegistration.objects.all()
     assert demo["deals"] == deals.count()
     assert 150 <= demo["deals"] <= 260
@@ -90,10 +107,14 @@ def test_history_agrees_with_the_states(demo):
         last_to=Subquery(last.values("to_status")[:1]),
         first_action=Subquery(first.values("action")[:1]),
     )
-    assert not rows.exclude(last_to=F("status")).exclude(
-        # an extension keeps the state: its transition goes from approved to approved
-        status=DealStatus.APPROVED
-    ).exists()
+    assert (
+        not rows.exclude(last_to=F("status"))
+        .exclude(
+            # an extension keeps the state: its transition goes from approved to approved
+            status=DealStatus.APPROVED
+        )
+        .exists()
+    )
     assert set(rows.values_list("first_action", flat=True)) == {"create"}
     assert not rows.filter(status=DealStatus.APPROVED).exclude(last_to="approved").exists()
     # and the transitions are in the order they happened (by time as by id)
@@ -127,9 +148,9 @@ def test_incentives_protection_and_sla_are_consistent(demo):
     assert not approved.filter(protection_days__isnull=True).exists()
     assert approved.filter(incentive_rule__isnull=False).count() >= approved.count() * 0.8
     # from several rules, tier and segment rules among them
-    used = IncentiveRule.objects.filter(
-        pk__in=approved.values("incentive_rule_id")
-    ).values_list("name", flat=True)
+    used = IncentiveRule.objects.filter(pk__in=approved.values("incentive_rule_id")).values_list(
+        "name", flat=True
+    )
     assert len(set(used)) >= 5
     assert {"Gold partners", "Platinum partners"} & set(used)
     # and some were approved on submission, under the auto-approval limit
@@ -168,7 +189,9 @@ def test_conflicts_between_partners_and_figures(demo):
         assert conflict.created_at == conflict.deal.submitted_at
         assert conflict.competing.submitted_at < conflict.deal.submitted_at
     # and some wait in the review queue
-    assert DealRegistration.objects.filter(status=DealStatus.SUBMITTED, has_conflict=True).count() >= 2
+    assert (
+        DealRegistration.objects.filter(status=DealStatus.SUBMITTED, has_conflict=True).count() >= 2
+    )
     # and the figures are those of a refresh now: a second refresh moves nothing
     assert PartnerDealStats.objects.count() == demo["deal_partners"]
     assert deal_stats_refresh_all()["moved"] == 0
@@ -190,18 +213,6 @@ def test_a_second_run_adds_nothing(demo):
         DealTransition.objects.count(),
         IncentiveRule.objects.count(),
     ) == before
-
-
-def test_seed_demo_programs_prints_the_deal_counts():
-    # given the demo partners and segments
-    call_command("seed_demo", "--partners", "120", "--seed", "3", stdout=StringIO())
-    call_command("seed_demo_segments", stdout=StringIO())
-    out = StringIO()
-    # when the programs are seeded
-    call_command("seed_demo_programs", "--seed", "3", stdout=out)
-    # then the deal counts are printed with the rest
-    assert f"deals={DealRegistration.objects.count()}" in out.getvalue()
-    assert "deal_conflicts=" in out.getvalue()
 
 
 def _transition_times() -> dict[int, list]:
