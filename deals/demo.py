@@ -312,7 +312,7 @@ def _history(plan: Plan, rng: random.Random, clock: Clock, **at: float) -> Plan:
         created = at.get("create", rng.uniform(0.2, 25))
     elif outcome == DealStatus.SUBMITTED:
         # Most wait a day or so; one in five is past its review time.
-        late = rng.random() < 0.2
+        late = rng.random() < 0.3
         submit = at.get("submit", rng.uniform(3.5, 8) if late else rng.uniform(0.05, 1.5))
         created = submit + rng.uniform(0, 5)
         events.append((submit, "submit", ""))
@@ -364,7 +364,7 @@ def _plans(
     partners' year of registrations on their usual customers."""
     plans: list[Plan] = []
     # Each partner works two or three customers of its region (dealt round, so that a
-    # customer has two or three partners) and sells four of the projects: partners meet on
+    # customer has two or three partners) and sells three of the projects: partners meet on
     # a customer now and then, and conflict only when they sell the same products.
     home: dict[int, list[tuple]] = {}
     specialities: dict[int, list[tuple]] = {}
@@ -376,7 +376,7 @@ def _plans(
         count = rng.choice([2, 2, 3])
         home[partner.pk] = [pool[(start + k) % len(pool)] for k in range(count)]
         dealt[region] = start + count
-        specialities[partner.pk] = rng.sample(PROJECTS, 4)
+        specialities[partner.pk] = rng.sample(PROJECTS, 3)
 
     def plan(partner, outcome, *, customer=None, project=None, minimum=None, extension="",
              name="", **at) -> Plan:  # fmt: skip
