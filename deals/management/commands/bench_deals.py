@@ -118,7 +118,8 @@ class Command(BaseCommand):
         ]
         self._line(
             f"   {figures['conflict_samples']} sample submissions, "
-            f"{figures['conflict_flagged']} flagged; sweep touched {figures['sweep_rows']}, "
+            f"{figures['conflict_flagged']} flagged (p95 ms by kind "
+            f"{figures['conflict_p95_ms_by_kind']}); sweep touched {figures['sweep_rows']}, "
             f"idle {figures['sweep_idle_rows']}; {figures['queue_pending']:,} pending in the "
             f"review queue (page HTTP {figures['queue_page_status']})"
         )
