@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format check bench-import bench-seed bench-segments bench-load clean
+.PHONY: run test install lint format check bench-import bench-seed bench-segments bench-load bench-deals clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ bench-segments: $(STAMP)
 ## make bench-load: gunicorn + 20 locust users for 60 s on prm_load (100k partners, seeded once).
 bench-load: $(STAMP)
 	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_load --partners 100000 --users 20 --duration 60
+
+## make bench-deals: conflict check, API submit, SLA sweep and review queue at 2M registrations
+## on prm_bench_deals (generated once; add --regenerate to the command for a new set).
+bench-deals: $(STAMP)
+	DJANGO_SETTINGS_MODULE=prm.settings.test $(BIN)/python manage.py bench_deals --accounts 1000000 --registrations 2000000 --partners 5000
 
 clean:
 	rm -rf var staticfiles

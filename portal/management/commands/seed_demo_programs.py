@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from communications.demo import demo_campaigns_seed
 from communications.models import Campaign
+from deals.demo import demo_deals_seed
 from enablement.demo import demo_enablement_seed
 from enablement.models import ContentItem, LearningPath
 from portal.demo import demo_applications_seed
@@ -13,7 +14,8 @@ class Command(BaseCommand):
     help = (
         "Create the demo's programs (after seed_demo and seed_demo_segments): content in "
         "every gated audience, learning paths with quizzes and enrolments, past and scheduled "
-        "campaigns with their messages and survey answers, and pending partner applications."
+        "campaigns with their messages and survey answers, pending partner applications, and a "
+        "year of deal registrations with their incentive rules."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +39,10 @@ class Command(BaseCommand):
         enablement = demo_enablement_seed(seed=seed)
         campaigns = demo_campaigns_seed(seed=seed)
         applications = demo_applications_seed()
-        figures = {**enablement, **campaigns, "applications": applications}
+        # Registrations last: their incentive rules name the segments, their partners are
+        # the seeded ones (nothing when registrations exist).
+        deals = demo_deals_seed(seed=seed)
+        figures = {**enablement, **campaigns, "applications": applications, **deals}
         self.stdout.write(
             "Seeded demo programs in "
             f"{time.monotonic() - started:.1f} s: "
