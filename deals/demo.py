@@ -685,11 +685,14 @@ def demo_deals_seed(*, seed: int = 42) -> dict[str, int]:
     partner_user = user_model.objects.filter(username="partner").first()
     tech = {t.slug: t for t in Technology.objects.all()}
     industries = {i.slug: i for i in Industry.objects.all()}
-    # The deals' notices (the SLA sweeps', the transitions') are not mailed: the partners
-    # are fictional.
+    # The history is back-dated: its transitions are recorded (figures and segments follow)
+    # but nobody is told of them now; the SLA sweep's findings are today's, so the overdue
+    # reviews do reach the demo manager. Nothing is mailed by this process: the partners are
+    # fictional.
     with (
         override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
         transaction.atomic(),
+        services.deal_transitions_unannounced(),
     ):
         rules = _rules_ensure(
             tiers={tier.slug: tier for tier in Tier.objects.all()},

@@ -6,7 +6,8 @@ re-check the partner's deal figures)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -215,6 +216,18 @@ def _refuse_unless(deal: DealRegistration, action: str) -> str:
 # Inside a bulk decision the transitions' signals are held here, and the bulk sends one
 # signal with every id, so receivers (the partners' notices) work on the lot at once.
 _held_signals: ContextVar[list[dict] | None] = ContextVar("deals_held_signals", default=None)
+
+
+@contextmanager
+def deal_transitions_unannounced() -> Iterator[None]:
+    """Transitions made inside are recorded, and still move the partners' figures and
+    segments, but send no deal_transitioned: for a back-dated history (the demo's), of which
+    nobody is to be told now."""
+    token = _held_signals.set([])
+    try:
+        yield
+    finally:
+        _held_signals.reset(token)
 
 
 def _announce(deal: DealRegistration, *, action: str, from_status: str, user, reason: str) -> None:

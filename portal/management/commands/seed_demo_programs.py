@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="Do nothing if any content item, learning path or campaign exists.",
+            help="Seed no content, paths or campaigns if any exists (deals: if none exists).",
         )
 
     def handle(self, *args, seed=42, if_empty=False, **options):
@@ -32,17 +32,18 @@ class Command(BaseCommand):
             or LearningPath.objects.exists()
             or Campaign.objects.exists()
         )
-        if if_empty and exists:
-            self.stdout.write("Content or campaigns exist already; not seeding demo programs.")
-            return
         started = time.monotonic()
-        enablement = demo_enablement_seed(seed=seed)
-        campaigns = demo_campaigns_seed(seed=seed)
-        applications = demo_applications_seed()
-        # Registrations last: their incentive rules name the segments, their partners are
-        # the seeded ones (nothing when registrations exist).
-        deals = demo_deals_seed(seed=seed)
-        figures = {**enablement, **campaigns, "applications": applications, **deals}
+        figures: dict = {}
+        if if_empty and exists:
+            self.stdout.write("Content or campaigns exist already; not seeding them again.")
+        else:
+            figures.update(demo_enablement_seed(seed=seed))
+            figures.update(demo_campaigns_seed(seed=seed))
+            figures["applications"] = demo_applications_seed()
+        # Registrations last: their incentive rules name the segments, their partners are the
+        # seeded ones. Their own guard (nothing when any registration exists) lets an install
+        # seeded before deals existed get them on its next start.
+        figures.update(demo_deals_seed(seed=seed))
         self.stdout.write(
             "Seeded demo programs in "
             f"{time.monotonic() - started:.1f} s: "
