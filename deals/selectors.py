@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from deals.models import (
     OPEN_STATUSES,
+    Account,
     DealConflict,
     DealRegistration,
     DealStatus,
@@ -389,4 +390,29 @@ def incentive_rule_list() -> QuerySet[IncentiveRule]:
     a level: highest priority first."""
     return IncentiveRule.objects.select_related("segment", "tier").order_by(
         "-is_active", "currency", "min_amount", "-priority", "id"
+    )
+
+
+# -- end customers --------------------------------------------------------------------------
+
+
+def account_list() -> QuerySet[Account]:
+    """The end customers with their industry and how many registrations name them (open and
+    in all): counts in subqueries, so a page is one query."""
+
+    def count(condition: Q) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                DealRegistration.objects.filter(condition, account_id=OuterRef("pk"))
+                .order_by()
+                .values("account_id")
+                .annotate(n=Count("id"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    return Account.objects.select_related("industry").annotate(
+        deal_count=count(Q()), open_deal_count=count(Q(status__in=OPEN_STATUSES))
     )

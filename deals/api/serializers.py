@@ -41,6 +41,34 @@ class AccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AccountDetailSerializer(serializers.ModelSerializer):
+    """A customer for managers: what registrations name it by, and how many do. A PATCH may
+    correct the name, domain, country and industry."""
+
+    country = CountryField(required=False, allow_null=True, allow_blank=True)
+    industry = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Industry.objects.all(), required=False, allow_null=True
+    )
+    deal_count = serializers.IntegerField(read_only=True)
+    open_deal_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "normalized_name",
+            "domain",
+            "country",
+            "industry",
+            "deal_count",
+            "open_deal_count",
+            "created_at",
+        ]
+        read_only_fields = ["id", "normalized_name", "created_at"]
+        extra_kwargs = {"domain": {"validators": []}}  # account_update says it by field
+
+
 class AccountInputSerializer(serializers.Serializer):
     """The end customer as the partner names it; found again by domain (else by name and
     country) or created."""

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from deals import services
 from deals.api.serializers import (
+    AccountDetailSerializer,
     BulkDecisionSerializer,
     DealDetailSerializer,
     DealInputSerializer,
@@ -35,8 +36,8 @@ from deals.api.serializers import (
 from deals.exports import deals_export_response
 from deals.filters import DealFilterSet
 from deals.incentives import incentive_resolve
-from deals.models import DealConflict, DealRegistration, DealTransition, IncentiveRule
-from deals.selectors import incentive_rule_list
+from deals.models import Account, DealConflict, DealRegistration, DealTransition, IncentiveRule
+from deals.selectors import account_list, incentive_rule_list
 from partners.api.permissions import IsManagerOrPartnerUser, request_contact
 from partners.models import Contact
 from partners.scoping import scoped
@@ -357,6 +358,35 @@ class DealViewSet(
     @action(detail=False, methods=["get"], url_path="export", pagination_class=None)
     def export(self, request: Request):
         return deals_export_response(queryset=self.filter_queryset(self.get_queryset()))
+
+
+class AccountViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """End customers (managers): found and created by registrations; here listed, searched,
+    filtered by country or domain, and corrected (PATCH). Not for partner users: the list of
+    customers is every partner's."""
+
+    serializer_class = AccountDetailSerializer
+    queryset = Account.objects.all()  # the model, for the schema; see get_queryset
+    http_method_names = ["get", "patch", "head", "options"]
+    filterset_fields = ["country", "domain"]
+    search_fields = ["name", "normalized_name", "domain"]
+    ordering_fields = ["id", "name", "created_at", "deal_count", "open_deal_count"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self):
+        return account_list()
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        account = services.account_update(
+            account=serializer.instance, fields=frozenset(data), **data
+        )
+        serializer.instance = account_list().get(pk=account.pk)
 
 
 class IncentiveRuleViewSet(viewsets.ModelViewSet):

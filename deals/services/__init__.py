@@ -2,6 +2,7 @@
 
 from deals.services.accounts import (
     account_get_or_create,
+    account_update,
     normalize_company_name,
     normalize_domain,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "TRANSITIONS",
     "DealTransitionError",
     "account_get_or_create",
+    "account_update",
     "add_business_days",
     "deal_approve",
     "deal_create",

@@ -9,7 +9,9 @@ import unicodedata
 
 import tldextract
 from cleanco import basename
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django_countries import countries
 
 from deals.models import Account
 from partners.models import Industry
@@ -91,3 +93,43 @@ def account_get_or_create(
     except IntegrityError:
         # The other submission created it first (the unique domain): use theirs.
         return Account.objects.get(domain=registered)
+
+
+@transaction.atomic
+def account_update(
+    *,
+    account: Account,
+    name: str | None = None,
+    domain: str | None = None,
+    country: str | None = None,
+    industry: Industry | None = None,
+    fields: frozenset[str] = frozenset(),
+) -> Account:
+    """Correct a customer (a manager's fix of a partner's spelling): the `fields` named are
+    set, the normalised name follows the name, and a domain another customer already has
+    is refused (merge them instead of keeping two). Raises ValidationError by field."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    errors: dict[str, list[str]] = {}
+    if "name" in fields:
+        text = str(name or "").strip()
+        if not text or len(text) > 200:
+            errors["name"] = ["Name the customer (at most 200 characters)."]
+        account.name, account.normalized_name = text, normalize_company_name(text)
+    if "domain" in fields:
+        registered = normalize_domain(domain or "")
+        if domain and not registered:
+            errors["domain"] = [f"{domain!r} has no registered domain, e.g. acme.co.uk."]
+        elif registered and Account.objects.filter(domain=registered).exclude(pk=account.pk):
+            errors["domain"] = [f"Another customer has the domain {registered}."]
+        account.domain = registered
+    if "country" in fields:
+        code = str(country or "").strip().upper() or None
+        if code and code not in dict(countries):
+            errors["country"] = [f"{code} is not an ISO 3166 country code."]
+        account.country = code
+    if "industry" in fields:
+        account.industry = industry
+    if errors:
+        raise ValidationError(errors)
+    account.save()
+    return account

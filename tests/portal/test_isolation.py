@@ -142,6 +142,7 @@ API_OBJECTS: dict[str, str] = {
     "inbox": "message",
     "survey": "survey",
     "deal": "deal",
+    "account": "account",
     "incentive-rule": "incentive_rule",
 }
 CATALOGUE_KINDS = {"certification"}
@@ -402,6 +403,7 @@ def build_company(key: str) -> SimpleNamespace:
         message=message,
         colleague_message=colleague_message,
         deal=deal,
+        account=account,
         incentive_rule=incentive_rule,
         # what must never appear on A's pages or in A's API answers
         secrets=[

@@ -136,6 +136,7 @@ def api_rows(db) -> dict[str, list]:
         "surveys": [survey.pk],
         "contact-preferences": [preference.pk],
         "deals": [own_deal.pk, other_deal.pk],
+        "accounts": [own_deal.account_id, other_deal.account_id],
         "incentive-rules": [rule.pk],
     }
 
