@@ -213,26 +213,34 @@ def _refuse_unless(deal: DealRegistration, action: str) -> str:
     return target
 
 
-# Inside a bulk decision the transitions' signals are held here, and the bulk sends one
-# signal with every id, so receivers (the partners' notices) work on the lot at once.
+# Inside a bulk decision (and the demo's history) the transitions' announcements are held
+# here: the partners' figures are refreshed and their segments told once for the lot, and the
+# bulk sends one signal with every id, so receivers (the partners' notices) work on the lot
+# at once.
 _held_signals: ContextVar[list[dict] | None] = ContextVar("deals_held_signals", default=None)
 
 
 @contextmanager
-def deal_transitions_unannounced() -> Iterator[None]:
-    """Transitions made inside are recorded, and still move the partners' figures and
-    segments, but send no deal_transitioned: for a back-dated history (the demo's), of which
-    nobody is to be told now."""
-    token = _held_signals.set([])
+def _held() -> Iterator[list[dict]]:
+    held: list[dict] = []
+    token = _held_signals.set(held)
     try:
-        yield
+        yield held
     finally:
         _held_signals.reset(token)
+    _announce_many(payload["partner_id"] for payload in held)
+
+
+@contextmanager
+def deal_transitions_unannounced() -> Iterator[None]:
+    """Transitions made inside are recorded, and move the partners' figures and segments (once
+    for all, at the end), but send no deal_transitioned: for a back-dated history (the
+    demo's), of which nobody is to be told now."""
+    with _held():
+        yield
 
 
 def _announce(deal: DealRegistration, *, action: str, from_status: str, user, reason: str) -> None:
-    deal_stats_refresh(partner_ids=[deal.partner_id])
-    partners_mark_changed(partner_ids=[deal.partner_id], reason="deals", fields=DEAL_FIELDS)
     payload = {
         "deal_ids": [deal.pk],
         "action": action,
@@ -243,8 +251,9 @@ def _announce(deal: DealRegistration, *, action: str, from_status: str, user, re
     }
     held = _held_signals.get()
     if held is not None:
-        held.append(payload)
+        held.append({**payload, "partner_id": deal.partner_id})
         return
+    _announce_many([deal.partner_id])
     transaction.on_commit(
         lambda: signals.deal_transitioned.send(sender=DealRegistration, **payload)
     )
@@ -720,12 +729,8 @@ def deals_bulk_decide(
             state="mixed" if len(stale) < len(deals) else deals[0].status,
         )
     service = deal_approve if decision == "approve" else deal_reject
-    held: list[dict] = []
-    token = _held_signals.set(held)
-    try:
+    with _held() as held:
         decided = [service(deal=deal, user=user, reason=reason) for deal in deals]
-    finally:
-        _held_signals.reset(token)
     _send_held(held)
     return decided
 
