@@ -23,6 +23,7 @@ from deals.models import (
 )
 from deals.stats import deal_stats_refresh_all
 from partners.models import Contact
+from tests.partners.factories import ensure_default_tiers
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,9 @@ def demo(django_db_setup, django_db_blocker):
     """The demo seeded once for the module (it takes a while), in a transaction rolled back
     at the end: each test runs in a savepoint inside it, as usual."""
     with django_db_blocker.unblock(), transaction.atomic():
+        # (the default tiers first: a transactional test before this module may have flushed
+        # them, and the autouse fixture that restores them runs per test, after this one)
+        ensure_default_tiers()
         # given the demo partners, logins and segments, as `make run` seeds them first
         call_command("seed_demo", "--partners", "200", "--seed", "7", stdout=StringIO())
         call_command("seed_demo_segments", stdout=StringIO())

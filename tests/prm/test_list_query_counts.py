@@ -30,6 +30,7 @@ from communications.models import (
     Survey,
     SurveyResponse,
 )
+from deals.models import Account, DealConflict, DealRegistration, IncentiveRule
 from enablement.models import ContentItem, Enrollment, LearningPath, LearningStep
 from partners.models import (
     Certification,
@@ -55,6 +56,11 @@ from tests.communications.factories import (
     MessageFactory,
     OccurrenceFactory,
     SurveyResponseFactory,
+)
+from tests.deals.factories import (
+    AccountFactory,
+    DealRegistrationFactory,
+    IncentiveRuleFactory,
 )
 from tests.enablement.factories import (
     ContentItemFactory,
@@ -276,6 +282,42 @@ def _campaign_rows(ctx) -> dict:
     return {}
 
 
+def _deal_rows(ctx) -> dict:
+    """Registrations of many partners and customers, each naming a technology and flagged
+    against another registration (the list's conflicts and products are prefetched)."""
+    partners = _partners()
+    accounts = Account.objects.bulk_create(
+        AccountFactory.build(domain=f"load-customer-{n}.example") for n in range(ROWS)
+    )
+    deals = DealRegistration.objects.bulk_create(
+        DealRegistrationFactory.build(partner=partner, account=account, submitted_by=ctx.manager)
+        for partner, account in zip(partners, accounts, strict=True)
+    )
+    _link(DealRegistration.technologies, deals, partners[0].technologies.first())
+    DealConflict.objects.bulk_create(
+        DealConflict(deal=deal, competing=other, matched_on="domain", similarity=1.0)
+        for deal, other in zip(deals, deals[1:] + deals[:1], strict=True)
+    )
+    return {}
+
+
+def _account_rows(ctx) -> dict:
+    accounts = Account.objects.bulk_create(
+        AccountFactory.build(domain=f"load-account-{n}.example") for n in range(ROWS)
+    )
+    DealRegistrationFactory(account=accounts[0])
+    return {}
+
+
+def _incentive_rule_rows(ctx) -> dict:
+    segment = SegmentFactory()
+    IncentiveRule.objects.bulk_create(
+        IncentiveRuleFactory.build(segment=segment if n % 2 else None, tier=tier("gold"))
+        for n in range(ROWS)
+    )
+    return {}
+
+
 def _messages(*, contacts: list[Contact], channel: str = Channel.EMAIL) -> Campaign:
     """One message to each contact, each of an occurrence of its own of one campaign."""
     campaign = CampaignFactory()
@@ -354,6 +396,9 @@ ROW_BUILDERS: dict[str, Callable] = {
     "inbox-list": _inbox_rows,
     "survey-list": _survey_rows,
     "survey-responses": _survey_response_rows,
+    "deal-list": _deal_rows,
+    "account-list": _account_rows,
+    "incentive-rule-list": _incentive_rule_rows,
 }
 # Lists only a partner user may read (a manager gets 403).
 PARTNER_USER_LISTS = {"inbox-list"}
