@@ -344,9 +344,11 @@ def measure_api_submit(*, samples: int = 50, seed: int = 1) -> dict:
             created = client.post(
                 "/api/deals/",
                 {
-                    "account_name": item["name"],
-                    "account_domain": item["domain"],
-                    "account_country": item["country"],
+                    "account": {
+                        "name": item["name"],
+                        "domain": item["domain"],
+                        "country": item["country"],
+                    },
                     "name": "Benchmark submission",
                     "amount": "50000.00",
                     "currency": "USD",
