@@ -205,12 +205,22 @@ def _refuse_unless(deal: DealRegistration, action: str) -> str:
     sources, target = TRANSITIONS[action]
     if deal.status not in sources:
         allowed = " or ".join(sorted(DealStatus(state).label.lower() for state in sources))
+        verb = ACTION_VERBS.get(action, action.replace("_", " "))
+        current = deal.get_status_display().lower()
         raise DealTransitionError(
-            f"Cannot {action.replace('_', ' ')} a {deal.get_status_display().lower()} "
-            f"registration (only a {allowed} one).",
+            f"Cannot {verb} {_article(current)} {current} registration "
+            f"(only {_article(allowed)} {allowed} one).",
             state=deal.status,
         )
     return target
+
+
+# How a refusal names an action: "Cannot mark won a draft registration".
+ACTION_VERBS = {"won": "mark won", "lost": "mark lost", "auto_approve": "approve"}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 # Inside a bulk decision (and the demo's history) the transitions' announcements are held

@@ -713,7 +713,9 @@ def test_an_invalid_transition_is_told_and_changes_nothing(portal, partner, user
 
     # then the page says why it cannot be, and the draft stays a draft
     assert response.status_code == 200
-    assert "Cannot won a draft registration (only a approved one)." in response.content.decode()
+    assert (
+        "Cannot mark won a draft registration (only an approved one)." in response.content.decode()
+    )
     deal.refresh_from_db()
     assert deal.status == DealStatus.DRAFT
 
