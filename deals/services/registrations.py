@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_countries import countries
 
@@ -752,18 +752,41 @@ def _announce_many(partner_ids: Iterable[int]) -> None:
         partners_mark_changed(partner_ids=partner_ids, reason="deals", fields=DEAL_FIELDS)
 
 
+def _update_returning(assignments: str, condition: str, params: list, returning: str) -> list:
+    """One UPDATE of the registrations matching `condition`, returning `returning` of each:
+    every row written once (no lock pass before, no list of ids sent back). Two sweeps at once
+    stay safe: the second waits for the first's rows, then finds them no longer matching."""
+    table = DealRegistration._meta.db_table
+    ops = connection.ops
+    params = [
+        ops.adapt_datetimefield_value(value)
+        if isinstance(value, dt.datetime)
+        else ops.adapt_datefield_value(value)
+        if isinstance(value, dt.date)
+        else value
+        for value in params
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} WHERE {condition} RETURNING {returning}", params
+        )
+        return cursor.fetchall()
+
+
 @transaction.atomic
 def deals_mark_overdue(*, now: dt.datetime | None = None) -> list[int]:
     """Submitted registrations past their review time, not yet marked: marked now, and their
     channel managers told after commit. Safe to run twice (a marked deal is not marked again)."""
     now = now or timezone.now()
-    due = DealRegistration.objects.filter(
-        status=DealStatus.SUBMITTED, review_due_at__lt=now, overdue_at__isnull=True
+    rows = _update_returning(
+        "overdue_at = %s, updated_at = %s",
+        "status = %s AND review_due_at < %s AND overdue_at IS NULL",
+        [now, now, DealStatus.SUBMITTED, now],
+        "id",
     )
-    ids = list(due.select_for_update(skip_locked=True).order_by().values_list("id", flat=True))
+    ids = sorted(row[0] for row in rows)
     if not ids:
         return []
-    DealRegistration.objects.filter(pk__in=ids).update(overdue_at=now, updated_at=now)
     transaction.on_commit(
         lambda: signals.deals_review_overdue.send(sender=DealRegistration, deal_ids=ids)
     )
@@ -776,17 +799,17 @@ def deals_remind_expiring(*, today: dt.date | None = None) -> list[int]:
     that were not reminded yet: marked reminded, the partners told after commit."""
     today = today or timezone.localdate()
     horizon = today + dt.timedelta(days=settings.PRM_DEAL_EXPIRY_REMINDER_DAYS)
-    due = DealRegistration.objects.filter(
-        status=DealStatus.APPROVED,
-        protection_ends_on__gte=today,
-        protection_ends_on__lte=horizon,
-        expiry_reminded_at__isnull=True,
+    now = timezone.now()
+    rows = _update_returning(
+        "expiry_reminded_at = %s, updated_at = %s",
+        "status = %s AND protection_ends_on >= %s AND protection_ends_on <= %s"
+        " AND expiry_reminded_at IS NULL",
+        [now, now, DealStatus.APPROVED, today, horizon],
+        "id",
     )
-    ids = list(due.select_for_update(skip_locked=True).order_by().values_list("id", flat=True))
+    ids = sorted(row[0] for row in rows)
     if not ids:
         return []
-    now = timezone.now()
-    DealRegistration.objects.filter(pk__in=ids).update(expiry_reminded_at=now, updated_at=now)
     transaction.on_commit(
         lambda: signals.deals_expiry_near.send(sender=DealRegistration, deal_ids=ids)
     )
@@ -798,15 +821,18 @@ def deals_expire_due(*, today: dt.date | None = None) -> list[int]:
     """Approved registrations whose protection ended before `today`: expired, each with its
     transition, in three statements whatever their number."""
     today = today or timezone.localdate()
-    due = DealRegistration.objects.filter(status=DealStatus.APPROVED, protection_ends_on__lt=today)
-    rows = list(due.select_for_update(skip_locked=True).order_by().values_list("id", "partner_id"))
+    now = timezone.now()
+    rows = sorted(
+        _update_returning(
+            "status = %s, closed_at = %s, updated_at = %s",
+            "status = %s AND protection_ends_on < %s",
+            [DealStatus.EXPIRED, now, now, DealStatus.APPROVED, today],
+            "id, partner_id",
+        )
+    )
     if not rows:
         return []
     ids = [deal_id for deal_id, _ in rows]
-    now = timezone.now()
-    DealRegistration.objects.filter(pk__in=ids).update(
-        status=DealStatus.EXPIRED, closed_at=now, updated_at=now
-    )
     DealTransition.objects.bulk_create(
         [
             DealTransition(
