@@ -18,6 +18,7 @@ from deals.models import (
     IncentiveRule,
     PartnerDealStats,
 )
+from deals.services.rules import RULE_FIELDS
 
 
 class ReadOnlyAdminMixin:
@@ -46,20 +47,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(IncentiveRule)
 class IncentiveRuleAdmin(admin.ModelAdmin):
-    list_display = [
-        "name",
-        "segment",
-        "tier",
-        "currency",
-        "min_amount",
-        "max_amount",
-        "discount_pct",
-        "rebate_pct",
-        "protection_days",
-        "auto_approve_below",
-        "priority",
-        "is_active",
-    ]
+    list_display = list(RULE_FIELDS)
     list_filter = ["is_active", "currency", "tier"]
     search_fields = ["name", "segment__name", "segment__slug"]
     list_select_related = ["segment", "tier"]

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from deals.models import (
@@ -23,7 +22,7 @@ from deals.models import (
     ConflictMatch,
     DealConflict,
     DealRegistration,
-    DealStatus,
+    open_q,
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -61,13 +60,9 @@ def _open_others(deal: DealRegistration):
     today = timezone.localdate()
     return (
         DealRegistration.objects.filter(status__in=OPEN_STATUSES)
+        .filter(open_q(today))
         .exclude(partner_id=deal.partner_id)
         .exclude(pk=deal.pk)
-        .filter(
-            Q(status=DealStatus.SUBMITTED)
-            | Q(protection_ends_on__isnull=True)
-            | Q(protection_ends_on__gte=today)
-        )
     )
 
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from deals.models import DealStatus, IncentiveRule
 from deals.selectors import LIST_ORDERINGS, DealListFilters
+from deals.services.rules import RULE_FIELDS
 from partners.models import Tier
 from prm.formatting import is_currency
 from segments.models import Segment
@@ -164,20 +165,7 @@ class IncentiveRuleForm(forms.ModelForm):
 
     class Meta:
         model = IncentiveRule
-        fields = [
-            "name",
-            "segment",
-            "tier",
-            "currency",
-            "min_amount",
-            "max_amount",
-            "discount_pct",
-            "rebate_pct",
-            "protection_days",
-            "auto_approve_below",
-            "priority",
-            "is_active",
-        ]
+        fields = list(RULE_FIELDS)
         labels = {
             "segment": "Segment (empty: any)",
             "tier": "Tier (empty: any)",

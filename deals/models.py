@@ -85,6 +85,17 @@ class DealStatus(models.TextChoices):
 OPEN_STATUSES = (DealStatus.SUBMITTED, DealStatus.APPROVED)
 
 
+def open_q(today, *, prefix: str = "") -> Q:
+    """An open registration on `today`: submitted, or approved and its protection not ended
+    (the sweep expires it the day after). `prefix` reads it through a relation ("deals__").
+    What conflicts compete with, and what the open pipeline counts."""
+    return Q(**{f"{prefix}status": DealStatus.SUBMITTED}) | Q(
+        Q(**{f"{prefix}protection_ends_on__isnull": True})
+        | Q(**{f"{prefix}protection_ends_on__gte": today}),
+        **{f"{prefix}status": DealStatus.APPROVED},
+    )
+
+
 class ExtensionStatus(models.TextChoices):
     NONE = "none", "None asked"
     REQUESTED = "requested", "Requested"

@@ -40,8 +40,10 @@ from deals.models import (
     DealStatus,
     DealTransition,
     IncentiveRule,
+    open_q,
 )
-from partners.models import Tier
+from partners.models import Partner, Tier
+from partners.scoping import scoped, scoped_get_or_404
 from segments.models import Membership, Segment
 
 # The order of the stages on the pipeline page and its charts.
@@ -415,4 +417,47 @@ def account_list() -> QuerySet[Account]:
 
     return Account.objects.select_related("industry").annotate(
         deal_count=count(Q()), open_deal_count=count(Q(status__in=OPEN_STATUSES))
+    )
+
+
+# -- a partner's own registrations (the partner portal) -------------------------------------
+
+
+def partner_deal_list(*, partner: Partner, search: str = "", status: str = "") -> QuerySet:
+    """The company's registrations with their customer, newest first, filtered by state and by
+    words of the opportunity or customer name."""
+    queryset = scoped(DealRegistration.objects.select_related("account"), partner=partner)
+    for word in search.split():
+        queryset = queryset.filter(Q(name__icontains=word) | Q(account__name__icontains=word))
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("-created_at", "-id")
+
+
+def partner_open_pipeline(*, partner: Partner, today: dt.date) -> list[dict[str, Any]]:
+    """The company's open registrations per currency (amounts in different currencies are
+    never added), largest first: one grouped query."""
+    return list(
+        scoped(DealRegistration, partner=partner)
+        .filter(open_q(today))
+        .order_by()
+        .values("currency")
+        .annotate(amount=Sum("amount"), count=Count("id"))
+        .order_by("-amount", "currency")
+    )
+
+
+def partner_deal_get(*, partner: Partner, pk: Any) -> DealRegistration:
+    """One of the company's registrations with what its page shows (customer, products,
+    history with its actors); Http404 for any other company's."""
+    return scoped_get_or_404(
+        DealRegistration.objects.select_related("account", "submitted_by").prefetch_related(
+            "technologies",
+            Prefetch(
+                "transitions",
+                queryset=DealTransition.objects.select_related("actor").order_by("at", "id"),
+            ),
+        ),
+        partner=partner,
+        pk=pk,
     )

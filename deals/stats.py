@@ -53,7 +53,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from deals.models import DealStatus, PartnerDealStats
+from deals.models import DealStatus, PartnerDealStats, open_q
 from partners.models import Partner
 from partners.services import partners_mark_changed
 from prm.formatting import default_currency
@@ -108,10 +108,7 @@ def _aggregate(partner_ids: Sequence[int], *, now: dt.datetime) -> list[dict[str
     row)."""
     since = window_start(now)
     today = timezone.localtime(now).date()
-    is_open = Q(deals__status=DealStatus.SUBMITTED) | Q(
-        Q(deals__protection_ends_on__isnull=True) | Q(deals__protection_ends_on__gte=today),
-        deals__status=DealStatus.APPROVED,
-    )
+    is_open = open_q(today, prefix="deals__")
     closed = Q(deals__closed_at__gte=since, deals__closed_at__lte=now)
     return list(
         Partner.objects.filter(pk__in=list(partner_ids))

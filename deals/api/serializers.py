@@ -24,6 +24,7 @@ from deals.models import (
     ExtensionStatus,
     IncentiveRule,
 )
+from deals.services.rules import RULE_FIELDS
 from partners.api.serializers import SlugListField
 from partners.models import Industry, Partner, Tier
 from segments.models import Segment
@@ -362,18 +363,7 @@ class IncentiveRuleSerializer(serializers.ModelSerializer):
         model = IncentiveRule
         fields = [
             "id",
-            "name",
-            "segment",
-            "tier",
-            "currency",
-            "min_amount",
-            "max_amount",
-            "discount_pct",
-            "rebate_pct",
-            "protection_days",
-            "auto_approve_below",
-            "priority",
-            "is_active",
+            *RULE_FIELDS,
             "specificity",
             "created_at",
             "updated_at",

@@ -22,15 +22,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.views import View
 
-from deals import services
+from deals import selectors, services
 from deals.incentives import incentive_resolve
-from deals.models import DealRegistration, DealStatus, DealTransition, ExtensionStatus
+from deals.models import DealRegistration, DealStatus, ExtensionStatus
 from deals.selectors import deal_status_counts
 from deals.views.attachment import attachment_response
 from partners.models import Partner
@@ -64,54 +63,6 @@ CONFLICT_NOTICE = "Under review: another registration names this customer."
 
 
 # -- reads ----------------------------------------------------------------------------------
-
-
-def _open_q(today: dt.date) -> Q:
-    """Submitted, or approved and still protected: what deals.stats counts as open."""
-    return Q(status=DealStatus.SUBMITTED) | Q(
-        Q(protection_ends_on__isnull=True) | Q(protection_ends_on__gte=today),
-        status=DealStatus.APPROVED,
-    )
-
-
-def deal_rows(*, partner: Partner, search: str = "", status: str = "") -> QuerySet:
-    """The company's registrations with their customer, newest first, filtered by state and by
-    words of the opportunity or customer name."""
-    queryset = scoped(DealRegistration.objects.select_related("account"), partner=partner)
-    for word in search.split():
-        queryset = queryset.filter(Q(name__icontains=word) | Q(account__name__icontains=word))
-    if status:
-        queryset = queryset.filter(status=status)
-    return queryset.order_by("-created_at", "-id")
-
-
-def open_pipeline(*, partner: Partner, today: dt.date) -> list[dict[str, Any]]:
-    """The company's open registrations per currency (amounts in different currencies are
-    never added), largest first: one grouped query."""
-    return list(
-        scoped(DealRegistration, partner=partner)
-        .filter(_open_q(today))
-        .order_by()
-        .values("currency")
-        .annotate(amount=Sum("amount"), count=Count("id"))
-        .order_by("-amount", "currency")
-    )
-
-
-def deal_for_page(*, partner: Partner, pk: Any) -> DealRegistration:
-    """One of the company's registrations with what its page shows (customer, products,
-    history with its actors); Http404 for any other company's."""
-    return scoped_get_or_404(
-        DealRegistration.objects.select_related("account", "submitted_by").prefetch_related(
-            "technologies",
-            Prefetch(
-                "transitions",
-                queryset=DealTransition.objects.select_related("actor").order_by("at", "id"),
-            ),
-        ),
-        partner=partner,
-        pk=pk,
-    )
 
 
 def protection_left(deal: DealRegistration, *, today: dt.date) -> int | None:
@@ -197,7 +148,7 @@ class DealListView(PortalView, View):
         data = form.cleaned_data if form.is_bound and valid else {}
         counts = deal_status_counts(queryset=scoped(DealRegistration, partner=self.partner))
         current = data.get("status", "")
-        pipeline = open_pipeline(partner=self.partner, today=today)
+        pipeline = selectors.partner_open_pipeline(partner=self.partner, today=today)
         context = self.get_context_data(
             form=form,
             filtered=form.is_filtered,
@@ -222,7 +173,7 @@ class DealListView(PortalView, View):
         )
         if not valid:
             return render(request, "portal/deals/list.html", context, status=400)
-        rows = deal_rows(
+        rows = selectors.partner_deal_list(
             partner=self.partner, search=data.get("q", ""), status=data.get("status", "")
         )
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -319,7 +270,7 @@ class DealEditView(_DealFormView):
     """A draft's form (a submitted registration is frozen: back to its page, told so)."""
 
     def setup_deal(self) -> HttpResponse | None:
-        self.deal = deal_for_page(partner=self.partner, pk=self.kwargs["pk"])
+        self.deal = selectors.partner_deal_get(partner=self.partner, pk=self.kwargs["pk"])
         if self.deal.status != DealStatus.DRAFT:
             messages.error(
                 self.request,
@@ -488,7 +439,7 @@ class DealDetailView(PortalView, View):
     nav = NAV
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return render_detail(request, self, deal_for_page(partner=self.partner, pk=pk))
+        return render_detail(request, self, selectors.partner_deal_get(partner=self.partner, pk=pk))
 
 
 class DealActionView(PortalView, View):
@@ -502,7 +453,7 @@ class DealActionView(PortalView, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         action = ACTIONS[self.action_slug]
-        deal = deal_for_page(partner=self.partner, pk=pk)
+        deal = selectors.partner_deal_get(partner=self.partner, pk=pk)
         form = action.form_class(request.POST)
         if not form.is_valid():
             return render_detail(

@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 
 from communications.selectors import inbox_for_contact
 from deals.models import DealRegistration
-from deals.selectors import deal_status_counts
+from deals.selectors import deal_status_counts, partner_open_pipeline
 from enablement.selectors import content_for_contact, enrollment_list
 from partners.models import (
     Certification,
@@ -31,7 +31,6 @@ from partners.models import (
 from partners.scoping import scoped
 from partners.tiers.selectors import tier_progress
 from portal.views.base import PortalView
-from portal.views.deals import open_pipeline
 
 CERTIFICATION_EXPIRY_WARNING_DAYS = 60
 PERFORMANCE_MONTHS = 12
@@ -142,7 +141,7 @@ class HomeView(PortalView, TemplateView):
             warning_days=CERTIFICATION_EXPIRY_WARNING_DAYS,
             deal_summary={
                 "counts": deal_status_counts(queryset=scoped(DealRegistration, partner=partner)),
-                "pipeline": open_pipeline(partner=partner, today=today),
+                "pipeline": partner_open_pipeline(partner=partner, today=today),
             },
         )
         return context
